@@ -1,0 +1,1 @@
+"""The language server (pygls): diagnostics, fixes, completion and hover over LSP."""

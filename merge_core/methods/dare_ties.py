@@ -1,0 +1,12 @@
+from .gta import task_arithmetic_family
+
+METHOD = task_arithmetic_family(
+    "dare_ties",
+    "DARE TIES",
+    "Drops task-vector entries at random (keeping `density`), rescales what is kept, "
+    "then applies TIES sign consensus.",
+    normalize=False,
+    rescale=True,
+    uses_rng=True,
+    reference_url="https://arxiv.org/abs/2311.03099",
+)

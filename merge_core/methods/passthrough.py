@@ -1,0 +1,19 @@
+from .spec import BasePolicy, InputContract, MergeMethod, Param, Scope
+
+METHOD = MergeMethod(
+    name="passthrough",
+    pretty_name="Passthrough",
+    doc="Copies tensors unchanged from exactly one model per slice: used to stack layers "
+    "(frankenmerges) or to bake a `base+lora` reference into a full model.",
+    base=BasePolicy.IGNORED,
+    contract=InputContract(min=1, max=1),
+    params=(
+        Param(
+            "scale",
+            "optional_float",
+            Scope.INPUT,
+            "Multiply the copied tensor by this factor.",
+            default=None,
+        ),
+    ),
+)

@@ -1,0 +1,150 @@
+"""The declaration types every merge method module fills in.
+
+A method is declared once, as data: the schema generator, the checker's rules,
+completion, hover, `mergelint explain` and the executor all read these objects.
+Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Scope(str, enum.Enum):
+    """Where mergekit 0.1.5 evaluates a parameter.
+
+    SHARED: once per output tensor, never from a model's own `parameters:`
+    (a shared parameter written under a model is silently ignored).
+    INPUT: per input model, the base included.
+    NON_BASE: per input model except the base, which never reads it.
+    """
+
+    SHARED = "shared"
+    INPUT = "input"
+    NON_BASE = "non_base"
+
+    @property
+    def per_model(self) -> bool:
+        return self is not Scope.SHARED
+
+
+class BasePolicy(str, enum.Enum):
+    REQUIRED = "required"
+    OPTIONAL = "optional"
+    IGNORED = "ignored"
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED = _Required()
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The values a parameter makes sense with.
+
+    mergekit itself declares no bounds: values outside these either fail deep
+    in the math (severity "error") or silently do something surprising
+    (severity "warning"); `why` says which, in the words shown to the user.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    severity: str = "warning"
+    why: str = ""
+
+    def contains(self, value: float) -> bool:
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            return False
+        if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
+            return False
+        return True
+
+    def describe(self) -> str:
+        left = "(" if self.low_open else "["
+        right = ")" if self.high_open else "]"
+        low = "-inf" if self.low is None else _fmt(self.low)
+        high = "inf" if self.high is None else _fmt(self.high)
+        return f"{left}{low}, {high}{right}"
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str  # "float" | "bool" | "int" | "optional_float"
+    scope: Scope
+    doc: str
+    default: object = REQUIRED
+    bounds: Bounds | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def default_text(self) -> str:
+        if self.required:
+            return "required"
+        if self.default is None:
+            return "none"
+        if isinstance(self.default, bool):
+            return "true" if self.default else "false"
+        return str(self.default)
+
+
+@dataclass(frozen=True)
+class InputContract:
+    """How many inputs one output slice must have (checked by mergekit 0.1.5 at plan time).
+
+    `counted` is "inputs" (every source, base included) or "non_base".
+    """
+
+    min: int = 1
+    max: int | None = None
+    counted: str = "inputs"
+
+    def describe(self) -> str:
+        what = "non-base models" if self.counted == "non_base" else "models"
+        if self.max == self.min:
+            return f"exactly {self.min} {what}"
+        if self.max is None:
+            return f"at least {self.min} {what}"
+        return f"{self.min} to {self.max} {what}"
+
+
+@dataclass(frozen=True)
+class MergeMethod:
+    name: str
+    pretty_name: str
+    doc: str
+    base: BasePolicy
+    contract: InputContract
+    params: tuple[Param, ...] = ()
+    reference_url: str = ""
+    # True when the method takes task vectors (model - base): a merge whose
+    # only model is the base then changes nothing.
+    task_vectors: bool = False
+    uses_rng: bool = False
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+    @property
+    def shared_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.scope is Scope.SHARED)
+
+    @property
+    def per_model_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.scope.per_model)

@@ -1,0 +1,80 @@
+"""The check pipeline: text -> documents -> schema -> rules -> suppressions -> settings."""
+
+from __future__ import annotations
+
+import os
+
+from . import suppressions
+from .config_view import ConfigView
+from .diagnostics import Diagnostic
+from .document import Source, parse
+from .rule import Context
+from .rules import RULES, lookup
+from .settings import Settings
+from .validate import validate
+
+MAX_BYTES = 10 * 1024 * 1024
+
+
+class InputError(Exception):
+    """A file that cannot be checked at all (exit code 2)."""
+
+
+def read_source(path: str) -> Source:
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_BYTES:
+            raise InputError(f"{path}: {size / 1e6:.0f} MB is too large for a merge config (limit {MAX_BYTES // 2**20} MiB)")
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
+    return decode(data, path)
+
+
+def decode(data: bytes, path: str) -> Source:
+    if b"\x00" in data:
+        raise InputError(f"{path}: binary file (contains NUL bytes), not a YAML config")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text (invalid byte at offset {e.start})") from None
+    return Source(text, path)
+
+
+def check_source(source: Source, settings: Settings = Settings()) -> list[Diagnostic]:
+    documents = parse(source)
+    multi = len(documents) > 1
+    found: list[Diagnostic] = []
+    for document in documents:
+        ctx = Context(source, document, None, multi_document=multi)
+        root = document.root
+        if root is not None and root.is_map:
+            ctx.schema_errors = validate(root)
+            ctx.view = ConfigView(root)
+        for rule in RULES:
+            rule.check(ctx)
+        found.extend(ctx.diagnostics)
+    found = suppressions.apply(source, found, lookup)
+    return sorted(_configure(found, settings), key=Diagnostic.sort_key)
+
+
+def _configure(diagnostics: list[Diagnostic], settings: Settings) -> list[Diagnostic]:
+    def codes(names):
+        return {lookup(n).code for n in names if lookup(n) is not None}
+
+    selected, ignored = codes(settings.select), codes(settings.ignore)
+    overrides = {lookup(n).code: s for n, s in settings.severity if lookup(n) is not None}
+    out = []
+    for diag in diagnostics:
+        if (selected and diag.code not in selected) or diag.code in ignored:
+            continue
+        if diag.code in overrides:
+            diag.severity = overrides[diag.code]
+        out.append(diag)
+    return out
+
+
+def unknown_rule_names(settings: Settings) -> list[str]:
+    names = [*settings.select, *settings.ignore, *(n for n, _ in settings.severity)]
+    return [n for n in names if lookup(n) is None]

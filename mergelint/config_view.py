@@ -1,0 +1,141 @@
+"""The merge config as mergekit plans it: method, base model and merge groups.
+
+A merge group is what mergekit merges with one call of the method: the
+`models:` list (with the base added when it is not listed) or one slice. The
+view tolerates any shape: whatever is malformed is left out here, because the
+schema check already reports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from merge_core.methods import METHODS, MergeMethod
+from merge_core.references import ModelReference, ReferenceError, reference_from_value
+
+from .document import Node
+
+
+@dataclass(eq=False)
+class Input:
+    entry: Node  # the `- model: ...` mapping
+    model_node: Node | None
+    ref: ModelReference | None  # None when the reference is malformed
+    params: Node | None  # its `parameters:` mapping, if any
+    layer_range: tuple[int, int] | None = None
+    layer_range_node: Node | None = None
+    auto_added: bool = False  # the top-level base, added by mergekit itself
+
+    @property
+    def key(self) -> str | None:
+        return str(self.ref) if self.ref else None
+
+
+@dataclass(eq=False)
+class Group:
+    kind: str  # "models" | "slice"
+    node: Node  # the models sequence, or the slice mapping
+    label: str  # "models", "slices[1]", "modules.text.slices[0]"
+    inputs: list[Input] = field(default_factory=list)
+    params: Node | None = None  # the slice's own parameters
+    module_params: Node | None = None
+    base_node: Node | None = None  # the effective base_model value node
+    base: ModelReference | None = None
+    base_from_slice: bool = False
+
+    def is_base(self, inp: Input) -> bool:
+        return self.base is not None and inp.ref == self.base
+
+    @property
+    def listed(self) -> list[Input]:
+        return [i for i in self.inputs if not i.auto_added]
+
+
+def map_node(node: Node | None) -> Node | None:
+    return node if node is not None and node.is_map else None
+
+
+def _reference(node: Node | None) -> ModelReference | None:
+    if node is None:
+        return None
+    try:
+        return reference_from_value(node.value)
+    except ReferenceError:
+        return None
+
+
+def _layer_range(node: Node | None) -> tuple[int, int] | None:
+    if node is None or not node.is_seq or len(node.items) != 2:
+        return None
+    values = [item.value for item in node.items]
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return values[0], values[1]
+    return None
+
+
+def _input(entry: Node) -> Input | None:
+    if not entry.is_map:
+        return None
+    model = entry.get("model")
+    lr = entry.get("layer_range")
+    return Input(entry, model, _reference(model), map_node(entry.get("parameters")), _layer_range(lr), lr)
+
+
+class ConfigView:
+    def __init__(self, root: Node):
+        self.root = root
+        self.method_node = root.get("merge_method")
+        name = self.method_node.value if self.method_node is not None else None
+        self.method: MergeMethod | None = METHODS.get(name) if isinstance(name, str) else None
+        self.base_node = root.get("base_model")
+        self.base = _reference(self.base_node)
+        self.params = map_node(root.get("parameters"))
+        self.groups: list[Group] = []
+        self._collect(root, "", None)
+        modules = map_node(root.get("modules"))
+        if modules is not None:
+            for key, module in modules.pairs:
+                if module.is_map:
+                    self._collect(module, f"modules.{key.value}.", map_node(module.get("parameters")))
+
+    def _collect(self, owner: Node, prefix: str, module_params: Node | None) -> None:
+        models = owner.get("models")
+        if models is not None and models.is_seq and models.items:
+            group = Group("models", models, f"{prefix}models", module_params=module_params)
+            group.inputs = [i for i in map(_input, models.items) if i is not None]
+            group.base_node, group.base = self.base_node, self.base
+            # mergekit appends the top-level base when it is not listed (models: syntax only).
+            if self.base is not None and all(i.ref != self.base for i in group.inputs):
+                group.inputs.append(Input(self.base_node, self.base_node, self.base, None, auto_added=True))
+            self.groups.append(group)
+        slices = owner.get("slices")
+        if slices is not None and slices.is_seq:
+            for n, slice_ in enumerate(slices.items):
+                if not slice_.is_map:
+                    continue
+                group = Group(
+                    "slice",
+                    slice_,
+                    f"{prefix}slices[{n}]",
+                    params=map_node(slice_.get("parameters")),
+                    module_params=module_params,
+                )
+                sources = slice_.get("sources")
+                if sources is not None and sources.is_seq:
+                    group.inputs = [i for i in map(_input, sources.items) if i is not None]
+                own_base = slice_.get("base_model")
+                if own_base is not None:
+                    group.base_node, group.base, group.base_from_slice = own_base, _reference(own_base), True
+                else:
+                    group.base_node, group.base = self.base_node, self.base
+                self.groups.append(group)
+
+    def parameter_levels(self, group: Group, inp: Input | None) -> list[tuple[str, Node]]:
+        """The `parameters:` mappings mergekit searches, highest precedence first."""
+        levels = []
+        if inp is not None and inp.params is not None:
+            levels.append(("model", inp.params))
+        for where, node in (("slice", group.params), ("module", group.module_params), ("top", self.params)):
+            if node is not None:
+                levels.append((where, node))
+        return levels

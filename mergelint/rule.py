@@ -1,0 +1,64 @@
+"""The rule type, and the context a rule's check reads and reports into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from .config_view import ConfigView
+from .diagnostics import Diagnostic, Fix
+from .document import Node, Range, Source, YamlDocument
+
+
+@dataclass
+class Rule:
+    """One rule: a stable code and name, a default severity and its docs.
+
+    `docs` is the rule module's docstring (what it checks, why it matters, a bad
+    and a good example); `check` is filled in by the module with `@RULE.checker`.
+    """
+
+    code: str
+    name: str
+    severity: str
+    summary: str
+    docs: str = ""
+    aliases: tuple[str, ...] = ()
+    check: Callable[["Context"], None] | None = field(default=None, repr=False)
+
+    def checker(self, fn: Callable[["Context"], None]) -> Callable[["Context"], None]:
+        self.check = fn
+        return fn
+
+
+@dataclass
+class Context:
+    """What a rule sees of one YAML document, and where it reports."""
+
+    source: Source
+    document: YamlDocument
+    view: ConfigView | None
+    schema_errors: list = field(default_factory=list)
+    multi_document: bool = False
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def report(
+        self,
+        rule: Rule,
+        where: Node | Range,
+        message: str,
+        fixes: Iterable[Fix] = (),
+        severity: str | None = None,
+    ) -> Diagnostic:
+        rng = where.range if isinstance(where, Node) else where
+        diag = Diagnostic(
+            rule.code,
+            rule.name,
+            severity or rule.severity,
+            message,
+            rng,
+            list(fixes),
+            self.document.index,
+        )
+        self.diagnostics.append(diag)
+        return diag

@@ -1,0 +1,54 @@
+"""## What it does
+Checks `dtype` and `out_dtype` against the names mergekit accepts: `bfloat16`,
+`float16`, `float32`, `float64` (optionally prefixed `torch.`).
+
+## Why is this bad?
+mergekit accepts any string when it loads the config and fails with
+`Unimplemented dtype "bf16"` only when the first tensor is loaded, after every model
+has been downloaded. `int64` is a name it knows but cannot merge in.
+
+## Example
+```yaml
+dtype: bf16
+```
+
+Use instead:
+```yaml
+dtype: bfloat16
+```
+"""
+
+from merge_core.schema import DTYPES
+
+from ..diagnostics import Fix
+from ..edits import replace_scalar
+from ..rule import Context, Rule
+from ..suggest import closest
+
+RULE = Rule("ML006", "dtype-value", "error", "dtype or out_dtype is not a dtype mergekit can merge in")
+
+_SPELLINGS = {"bf16": "bfloat16", "fp16": "float16", "half": "float16", "fp32": "float32", "float": "float32",
+              "double": "float64", "fp64": "float64"}
+_FLOATING = [d for d in DTYPES if d.startswith(("float", "bfloat"))]
+
+
+@RULE.checker
+def check(ctx: Context) -> None:
+    view = ctx.view
+    if view is None:
+        return
+    for key in ("dtype", "out_dtype"):
+        node = view.root.get(key)
+        if node is None or not node.is_scalar or node.value is None:
+            continue
+        name = str(node.value)
+        bare = name.removeprefix("torch.")
+        if bare in _FLOATING:
+            continue
+        if bare == "int64":
+            ctx.report(RULE, node, f"{key} {name} is not a floating-point dtype; mergekit cannot merge in it")
+            continue
+        suggestion = _SPELLINGS.get(bare.lower()) or closest(bare, _FLOATING, cutoff=0.5)
+        fixes = [Fix(f"Change to {suggestion}", (replace_scalar(node, suggestion),), preferred=True)] if suggestion else []
+        hint = f"; did you mean {suggestion}?" if suggestion else f" (use one of {', '.join(_FLOATING)})"
+        ctx.report(RULE, node, f"{key} {name!r} is not a dtype mergekit knows{hint}", fixes)

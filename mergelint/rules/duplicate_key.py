@@ -1,0 +1,43 @@
+"""## What it does
+Finds a key given twice in the same mapping.
+
+## Why is this bad?
+PyYAML keeps the last value without a word, so the first one (often the one the
+author edited) has no effect.
+
+## Example
+```yaml
+parameters:
+  weight: 0.3
+  weight: 0.7
+```
+
+Use instead:
+```yaml
+parameters:
+  weight: 0.7
+```
+"""
+
+from ..rule import Context, Rule
+
+RULE = Rule("ML005", "duplicate-key", "warning", "A key appears twice; the last one wins")
+
+
+@RULE.checker
+def check(ctx: Context) -> None:
+    root = ctx.document.root
+    if root is None or ctx.view is None:
+        return
+    for node in root.walk():
+        last: dict = {}
+        for key, _ in node.pairs:
+            try:
+                last[key.value] = key
+            except TypeError:
+                continue
+        for key, _ in node.pairs:
+            winner = last.get(key.value)
+            if winner is not None and winner is not key:
+                line = winner.range.start.line + 1
+                ctx.report(RULE, key, f"'{key.value}' is given again on line {line}; only that later value is used")

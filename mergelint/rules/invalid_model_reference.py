@@ -1,0 +1,71 @@
+"""## What it does
+Checks the grammar of model references: `path[@revision][+lora[@revision]]`, or the
+dict form `{model, lora, override_architecture}`. At most one `+`, at most one `@` on
+each side, and no empty parts.
+
+## Why is this bad?
+mergekit fails with `Can't parse a+b+c` or `Invalid model path - multiple @`; an empty
+path or revision fails later, when the model is looked up.
+
+## Example
+```yaml
+models:
+  - model: org/base+org/lora-a+org/lora-b
+```
+
+Use instead: merge one adapter per reference (`org/base+org/lora-a`), and list the
+other as its own model.
+"""
+
+from merge_core.references import ReferenceError, reference_from_value
+
+from ..document import Node, Range
+from ..rule import Context, Rule
+
+RULE = Rule("ML201", "invalid-model-reference", "error", "A model reference does not follow mergekit's grammar")
+
+
+def reference_nodes(view):
+    """Every node that holds a model reference, with what it is."""
+    if view.base_node is not None:
+        yield view.base_node
+    for group in view.groups:
+        if group.base_from_slice and group.base_node is not None:
+            yield group.base_node
+        for inp in group.listed:
+            if inp.model_node is not None:
+                yield inp.model_node
+    source = view.root.get("tokenizer_source")
+    if source is not None and source.value not in ("union", "base", None):
+        yield source
+    tokenizer = view.root.get("tokenizer")
+    if tokenizer is not None and tokenizer.is_map:
+        inner = tokenizer.get("source")
+        if inner is not None and inner.value not in ("union", "base", None):
+            yield inner
+
+
+def _span(node: Node, error: ReferenceError) -> Node | Range:
+    if error.start is None or not node.is_scalar or node.range.start.line != node.range.end.line:
+        return node
+    quote = 1 if node.style in ('"', "'") else 0
+    if node.style not in (None, '"', "'") or (quote and "\\" in str(node.value)):
+        return node
+    line, col = node.range.start.line, node.range.start.column + quote
+    return Range.of(line, col + error.start, line, col + max(error.end, error.start + 1))
+
+
+@RULE.checker
+def check(ctx: Context) -> None:
+    view = ctx.view
+    if view is None:
+        return
+    seen: set[int] = set()
+    for node in reference_nodes(view):
+        if id(node) in seen or not (node.is_scalar and isinstance(node.value, str) or node.is_map):
+            continue
+        seen.add(id(node))
+        try:
+            reference_from_value(node.value)
+        except ReferenceError as error:
+            ctx.report(RULE, _span(node, error), error.message)

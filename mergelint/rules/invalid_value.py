@@ -1,0 +1,105 @@
+"""## What it does
+Checks the shape and types of the config against mergekit's schema: required keys
+(`merge_method`, `model`, `layer_range`, `sources`), exactly one of `models`, `slices`
+and `modules`, lists where lists go, numbers where numbers go, and parameter values of
+the type the method declares (`weight` a number, `normalize` true or false,
+`max_iter` a whole number).
+
+## Why is this bad?
+Some of these fail when mergekit loads the file; others (a parameter of the wrong
+type) only after every model has been downloaded.
+
+## Example
+```yaml
+merge_method: linear
+models:
+  - model: org/a
+    parameters:
+      weight: heavy
+```
+
+Use instead:
+```yaml
+merge_method: linear
+models:
+  - model: org/a
+    parameters:
+      weight: 1.0
+```
+"""
+
+from ..document import Node, Range
+from ..params import scalars, type_problem
+from ..rule import Context, Rule
+
+RULE = Rule("ML003", "invalid-value", "error", "A key is missing or a value has the wrong type or shape")
+
+# Schema errors another rule explains better.
+_OWNED_ELSEWHERE = {("merge_method",), ("dtype",), ("out_dtype",)}
+
+
+def _anchor(node: Node | None, key: Node | None) -> Node | Range | None:
+    if key is not None:
+        return key
+    if node is not None and node.is_map and node.pairs:
+        return node.pairs[0][0]
+    return node
+
+
+@RULE.checker
+def check(ctx: Context) -> None:
+    root = ctx.document.root
+    if ctx.document.problem is not None:
+        return
+    if root is None:
+        ctx.report(RULE, Range.of(0, 0, 0, 0), "the file is empty: a merge config needs merge_method and models or slices")
+        return
+    if not root.is_map:
+        ctx.report(RULE, root, "a merge config is a mapping of keys (merge_method, models, ...) at the top level")
+        return
+    if ctx.view is None:
+        return
+    for issue in ctx.schema_errors:
+        if issue.kind in ("unknown-key", "parameter-name"):
+            continue
+        if issue.kind == "enum" and issue.path in _OWNED_ELSEWHERE:
+            continue
+        where = issue.node if issue.kind != "missing" else _anchor(issue.node, issue.key)
+        if issue.kind == "enum":
+            allowed = ", ".join(str(o) for o in issue.options)
+            ctx.report(RULE, where or root, f"{issue.message}: expected one of {allowed}")
+        else:
+            ctx.report(RULE, where or root, issue.message)
+    _check_parameter_types(ctx)
+
+
+def _check_parameter_types(ctx: Context) -> None:
+    view = ctx.view
+    method = view.method
+    if method is None:
+        return
+    seen: set[int] = set()
+    for node in _parameter_maps(view):
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for key, setting in node.pairs:
+            param = method.param(key.value)
+            if param is None:
+                continue
+            for value in scalars(setting):
+                problem = type_problem(param, value.value)
+                if problem:
+                    ctx.report(RULE, value, f"{problem}; mergekit fails on {value.value!r} after downloading the models")
+
+
+def _parameter_maps(view):
+    if view.params is not None:
+        yield view.params
+    for group in view.groups:
+        for level in (group.params, group.module_params):
+            if level is not None:
+                yield level
+        for inp in group.listed:
+            if inp.params is not None:
+                yield inp.params

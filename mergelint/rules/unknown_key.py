@@ -1,0 +1,100 @@
+"""## What it does
+Finds keys mergekit does not know at their place: typos (`dtpye`), invented options
+(`output_model`, `target_model`), and parameters written beside `model:` or at the top
+level instead of under `parameters:`.
+
+## Why is this bad?
+mergekit silently drops every unknown key. A `weight:` written next to `model:` is
+never read, so the merge either fails later with "Missing required parameter weight"
+or quietly uses another value.
+
+## Example
+```yaml
+models:
+  - model: org/a
+    weight: 0.5
+```
+
+Use instead:
+```yaml
+models:
+  - model: org/a
+    parameters:
+      weight: 0.5
+```
+"""
+
+from merge_core.methods import METHODS
+
+from ..diagnostics import Edit, Fix
+from ..document import Range
+from ..edits import add_parameter, delete_pair_lines, pair_text, replace_scalar
+from ..rule import Context, Rule
+from ..suggest import closest
+from ..validate import locate
+
+RULE = Rule("ML004", "unknown-key", "warning", "mergekit ignores this key")
+
+_PARAMETER_NAMES = {p.name for m in METHODS.values() for p in m.params}
+# Mappings that may hold `parameters:`: the top level, model entries, slices, sources, modules.
+_PARAMETER_OWNERS = {(), ("models", int), ("slices", int), ("slices", int, "sources", int)}
+
+
+def _shape(path) -> tuple:
+    return tuple(int if isinstance(step, int) else step for step in path)
+
+
+def _owns_parameters(path) -> bool:
+    if path[:1] == ("modules",):
+        path = path[2:]  # modules.<name> holds models/slices like the top level
+    return _shape(path) in _PARAMETER_OWNERS
+
+
+@RULE.checker
+def check(ctx: Context) -> None:
+    if ctx.view is None:
+        return
+    for issue in ctx.schema_errors:
+        if issue.kind != "unknown-key" or issue.key is None:
+            continue
+        parent_path = issue.path[:-1]
+        if ctx.multi_document and parent_path == () and issue.name == "name":
+            continue  # mergekit-multi names each document
+        parent, _ = locate(ctx.view.root, parent_path)
+        if issue.name in _PARAMETER_NAMES and parent is not None and _owns_parameters(parent_path):
+            fix = _move_under_parameters(ctx, parent, issue.key, issue.node)
+            ctx.report(
+                RULE,
+                issue.key,
+                f"'{issue.name}' is a parameter, and mergekit ignores it here: it belongs under parameters:",
+                [fix] if fix else [],
+            )
+            continue
+        suggestion = closest(str(issue.name), issue.options)
+        fixes = []
+        message = f"unknown key '{issue.name}': mergekit ignores it"
+        if suggestion:
+            message += f"; did you mean '{suggestion}'?"
+            fixes.append(Fix(f"Rename to '{suggestion}'", (replace_scalar(issue.key, suggestion),), preferred=True))
+        elif issue.options:
+            message += f" (allowed here: {', '.join(issue.options)})"
+        ctx.report(RULE, issue.key, message, fixes)
+
+
+def _move_under_parameters(ctx: Context, owner, key, value) -> Fix | None:
+    text = pair_text(ctx.source, key, value)
+    if text is None or not (value.is_scalar or value.flow):
+        return None
+    source = ctx.source
+    if owner.key_node("parameters") is not None:
+        delete = delete_pair_lines(source, key, value)
+        if delete is None:
+            return None
+        value_text = text[text.index(":") + 1 :].strip()
+        edits = (add_parameter(source, owner, str(key.value), value_text), delete)
+    else:
+        # No parameters yet: nest the pair where it stands.
+        indent = " " * (key.range.start.column + 2)
+        at = key.range.start
+        edits = (Edit(Range(at, at), f"parameters:\n{indent}"),)
+    return Fix("Move under parameters:", edits, preferred=True)

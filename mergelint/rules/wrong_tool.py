@@ -1,0 +1,58 @@
+"""## What it does
+Recognises files that are configs of another mergekit tool, or of no mergekit tool at
+all: a mergekit-moe config (`experts`, `gate_mode`), a mergekit-evolve config
+(`genome`, `tasks`), or a file whose shape is foreign to mergekit-yaml.
+
+## Why is this bad?
+`mergekit-yaml` rejects them only with "merge_method Field required" (or ignores most
+of the file), which does not say that the file belongs to another command.
+
+## Example
+```yaml
+base_model: org/base
+gate_mode: hidden
+experts:
+  - source_model: org/expert
+```
+
+Use instead: run it with `mergekit-moe`, or write a `mergekit-yaml` config with
+`merge_method` and `models`/`slices`.
+"""
+
+from ..rule import Context, Rule
+
+RULE = Rule("ML002", "wrong-tool", "error", "The file is a config for another tool")
+
+_MOE_KEYS = ("experts", "gate_mode", "experts_per_token", "shared_experts")
+_EVOLVE_KEYS = ("genome", "tasks")
+
+
+@RULE.checker
+def check(ctx: Context) -> None:
+    view = ctx.view
+    if view is None:
+        return
+    root = view.root
+    keys = [k for k, _ in root.pairs]
+    if view.method_node is None:
+        moe = [k for k in keys if k.value in _MOE_KEYS]
+        if moe:
+            ctx.report(RULE, moe[0], "this is a mergekit-moe config (experts, gate_mode): run it with mergekit-moe, not mergekit-yaml")
+            ctx.view = None
+            return
+        evolve = [k for k in keys if k.value in _EVOLVE_KEYS]
+        if evolve:
+            ctx.report(RULE, evolve[0], "this is a mergekit-evolve config (genome, tasks): run it with mergekit-evolve")
+            ctx.view = None
+            return
+    models = root.get("models")
+    unknown = [i for i in ctx.schema_errors if i.kind == "unknown-key" and len(i.path) == 1]
+    if models is not None and models.is_map and len(unknown) >= 2:
+        names = ", ".join(i.name for i in unknown)
+        ctx.report(
+            RULE,
+            root.key_node("models"),
+            f"this file does not follow mergekit-yaml's format: models is a mapping and the top-level keys {names} "
+            "are not mergekit's; mergekit-yaml would reject it",
+        )
+        ctx.view = None

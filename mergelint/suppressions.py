@@ -1,0 +1,82 @@
+"""`# mergelint: disable=RULE` comments, and the report of ones that suppress nothing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .diagnostics import Diagnostic
+from .document import Range, Source
+from .rule import Rule
+
+_COMMENT = re.compile(r"(?:^|\s)#\s*mergelint:\s*(disable|disable-file)\s*=\s*([\w\-]+(?:\s*,\s*[\w\-]+)*)")
+
+UNUSED = Rule("ML901", "unused-suppression", "warning", "A suppression comment suppresses nothing")
+UNUSED.docs = """## What it does
+Reports a `# mergelint: disable=RULE` comment that suppresses no diagnostic, or that
+names a rule that does not exist.
+
+## Why is this bad?
+A stale suppression hides the next real problem on that line, and a misspelled rule
+name suppresses nothing at all.
+
+## Example
+```yaml
+dtype: bfloat16  # mergelint: disable=dtype-value
+```
+
+Use instead: remove the comment.
+"""
+
+
+@dataclass(eq=False)
+class Suppression:
+    line: int
+    names: list[str]
+    whole_file: bool
+    range: Range
+    used: set
+
+
+def find(source: Source) -> list[Suppression]:
+    found = []
+    for n, text in enumerate(source.lines):
+        if "mergelint" not in text:
+            continue
+        match = _COMMENT.search(text)
+        if match:
+            names = [s.strip() for s in match.group(2).split(",")]
+            rng = Range.of(n, match.start(0) + (1 if text[match.start(0)].isspace() else 0), n, match.end(0))
+            found.append(Suppression(n, names, match.group(1) == "disable-file", rng, set()))
+    return found
+
+
+def apply(source: Source, diagnostics: list[Diagnostic], lookup) -> list[Diagnostic]:
+    """Drop suppressed diagnostics; add one for each suppression that did nothing."""
+    suppressions = find(source)
+    if not suppressions:
+        return diagnostics
+    kept = []
+    for diag in diagnostics:
+        line = diag.range.start.line
+        hit = None
+        for sup in suppressions:
+            if sup.whole_file or sup.line in (line, line - 1):
+                for name in sup.names:
+                    rule = lookup(name)
+                    if rule is not None and rule.code == diag.code:
+                        hit = (sup, name)
+                        break
+            if hit:
+                break
+        if hit:
+            hit[0].used.add(hit[1])
+        else:
+            kept.append(diag)
+    for sup in suppressions:
+        for name in sup.names:
+            if name in sup.used:
+                continue
+            what = "names no rule" if lookup(name) is None else "suppresses nothing here"
+            kept.append(Diagnostic(UNUSED.code, UNUSED.name, UNUSED.severity, f"'{name}' in this suppression {what}", sup.range))
+    return kept
