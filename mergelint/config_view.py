@@ -50,6 +50,11 @@ class Group:
     def listed(self) -> list[Input]:
         return [i for i in self.inputs if not i.auto_added]
 
+    @property
+    def ranged(self) -> list[Input]:
+        """A slice's sources that have a well-formed layer_range."""
+        return [i for i in self.inputs if self.kind == "slice" and i.layer_range is not None]
+
 
 def map_node(node: Node | None) -> Node | None:
     return node if node is not None and node.is_map else None
@@ -129,6 +134,18 @@ class ConfigView:
                 else:
                     group.base_node, group.base = self.base_node, self.base
                 self.groups.append(group)
+
+    def parameter_maps(self):
+        """Every `parameters:` mapping once, with whether it belongs to one model."""
+        seen: set[int] = set()
+        levels = [(self.params, False)]
+        for group in self.groups:
+            levels += [(group.params, False), (group.module_params, False)]
+            levels += [(inp.params, True) for inp in group.listed]
+        for node, per_model in levels:
+            if node is not None and id(node) not in seen:
+                seen.add(id(node))
+                yield node, per_model
 
     def parameter_levels(self, group: Group, inp: Input | None) -> list[tuple[str, Node]]:
         """The `parameters:` mappings mergekit searches, highest precedence first."""

@@ -78,11 +78,7 @@ def _check_parameter_types(ctx: Context) -> None:
     method = view.method
     if method is None:
         return
-    seen: set[int] = set()
-    for node in _parameter_maps(view):
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+    for node, _ in view.parameter_maps():
         for key, setting in node.pairs:
             param = method.param(key.value)
             if param is None:
@@ -92,14 +88,3 @@ def _check_parameter_types(ctx: Context) -> None:
                 if problem:
                     ctx.report(RULE, value, f"{problem}; mergekit fails on {value.value!r} after downloading the models")
 
-
-def _parameter_maps(view):
-    if view.params is not None:
-        yield view.params
-    for group in view.groups:
-        for level in (group.params, group.module_params):
-            if level is not None:
-                yield level
-        for inp in group.listed:
-            if inp.params is not None:
-                yield inp.params

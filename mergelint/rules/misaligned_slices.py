@@ -33,7 +33,7 @@ def check(ctx: Context) -> None:
     if view is None or view.method is None or view.method.name == "passthrough":
         return
     for group in view.groups:
-        ranged = [i for i in group.inputs if group.kind == "slice" and i.layer_range is not None]
+        ranged = group.ranged
         if len(ranged) < 2:
             continue
         start = ranged[0].layer_range[0]

@@ -37,7 +37,7 @@ def check(ctx: Context) -> None:
     if view is None or view.method is None:
         return
     reported: set = set()
-    for params in _all_parameter_maps(view):
+    for params, _ in view.parameter_maps():
         for key, setting in params.pairs:
             param = view.method.param(key.value) if isinstance(key.value, str) else None
             if param is None or param.bounds is None:
@@ -55,16 +55,6 @@ def check(ctx: Context) -> None:
                 )
     if view.method.param("epsilon") is not None and view.method.param("density") is not None:
         _check_della(ctx, reported)
-
-
-def _all_parameter_maps(view):
-    seen: set[int] = set()
-    levels = [view.params] + [n for g in view.groups for n in (g.params, g.module_params)]
-    levels += [i.params for g in view.groups for i in g.listed]
-    for node in levels:
-        if node is not None and id(node) not in seen:
-            seen.add(id(node))
-            yield node
 
 
 def _values(view, group, inp, name):

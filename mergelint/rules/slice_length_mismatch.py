@@ -41,7 +41,7 @@ def check(ctx: Context) -> None:
     if view is None:
         return
     for group in view.groups:
-        ranged = [i for i in group.inputs if group.kind == "slice" and i.layer_range is not None]
+        ranged = group.ranged
         if len(ranged) < 2:
             continue
         first = ranged[0].layer_range[1] - ranged[0].layer_range[0]

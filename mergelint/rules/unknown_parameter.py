@@ -41,25 +41,9 @@ def check(ctx: Context) -> None:
     view = ctx.view
     if view is None or view.method is None:
         return
-    seen: set[int] = set()
-    for params, per_model in _levels(view):
-        if id(params) in seen:
-            continue
-        seen.add(id(params))
+    for params, per_model in view.parameter_maps():
         for key, _ in params.pairs:
             _check_name(ctx, key, per_model)
-
-
-def _levels(view):
-    if view.params is not None:
-        yield view.params, False
-    for group in view.groups:
-        for level in (group.params, group.module_params):
-            if level is not None:
-                yield level, False
-        for inp in group.listed:
-            if inp.params is not None:
-                yield inp.params, True
 
 
 def _check_name(ctx: Context, key, per_model: bool) -> None:
