@@ -8,8 +8,11 @@ construct each scalar with the same SafeConstructor, so values match mergekit's.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import re
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import yaml
 
@@ -24,14 +27,12 @@ MAX_DEPTH = 100
 MAX_EXPANDED_NODES = 200_000
 
 
-@dataclass(frozen=True, order=True)
-class Position:
+class Position(NamedTuple):
     line: int  # 0-based
     column: int  # 0-based, in Unicode code points
 
 
-@dataclass(frozen=True)
-class Range:
+class Range(NamedTuple):
     start: Position
     end: Position
 
@@ -93,9 +94,11 @@ class Node:
                 continue
             seen.add(id(node))
             yield node
-            stack.extend(reversed(node.items))
+            if node.items:
+                stack.extend(reversed(node.items))
             for k, v in reversed(node.pairs):
-                stack.extend((v, k))
+                stack.append(v)
+                stack.append(k)
 
 
 @dataclass
@@ -114,17 +117,22 @@ class YamlDocument:
     start_line: int = 0
 
 
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
 class Source:
     """The text of one file and its line table."""
 
     def __init__(self, text: str, path: str = "<stdin>"):
         self.text = text
         self.path = path
-        self.lines = text.splitlines()
-        self._line_starts = [0]
-        for i, ch in enumerate(text):
-            if ch == "\n":
-                self._line_starts.append(i + 1)
+        # Lines as the YAML parser counts them (its marks are positions in these lines):
+        # \r\n, \r, \n, NEL, LS and PS end a line; str.splitlines() also splits on
+        # \v, \f and others, and would shift every position after one.
+        self.lines = _LINE_BREAK.split(text)
+        self._line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+        first = _LINE_BREAK.search(text)
+        self.newline = first.group() if first else "\n"  # what inserted lines should end with
 
     def offset(self, pos: Position) -> int:
         if pos.line >= len(self._line_starts):
@@ -147,17 +155,25 @@ class Source:
 
 
 def _mark_range(start, end) -> Range:
-    return Range.of(start.line, start.column, end.line, end.column)
+    return Range(Position(start.line, start.column), Position(end.line, end.column))
 
 
-class _TooLarge(Exception):
-    def __init__(self, message: str, mark):
+class _Unreadable(Exception):
+    def __init__(self, message: str, mark, end_mark=None):
         super().__init__(message)
         self.message = message
-        self.mark = mark
+        self.range = _mark_range(mark, end_mark) if end_mark is not None else Range.of(
+            mark.line, mark.column, mark.line, mark.column + 1
+        )
 
 
 _BUILDING = object()
+# safe_load's constructors for the plain scalar tags, called directly: what
+# construct_object would call for them, without its per-node bookkeeping.
+_SCALAR_CONSTRUCTORS = {
+    f"tag:yaml.org,2002:{name}": _Loader.yaml_constructors[f"tag:yaml.org,2002:{name}"]
+    for name in ("str", "int", "float", "bool", "null")
+}
 _PLAIN_TAGS = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
 
 
@@ -170,16 +186,24 @@ class _Builder:
 
     def build(self, ynode, depth: int = 0) -> Node:
         if depth > MAX_DEPTH:
-            raise _TooLarge(f"nesting deeper than {MAX_DEPTH} levels", ynode.start_mark)
+            raise _Unreadable(f"nesting deeper than {MAX_DEPTH} levels", ynode.start_mark)
         # An alias is the same composed node object: build it once and share it.
         cached = self.memo.get(id(ynode))
         if cached is not None:
             if cached.value is _BUILDING:
-                raise _TooLarge("an alias refers to a node that contains it (a recursive alias)", ynode.start_mark)
+                raise _Unreadable("an alias refers to a node that contains it (a recursive alias)", ynode.start_mark)
             return cached
         rng = _mark_range(ynode.start_mark, ynode.end_mark)
         if isinstance(ynode, yaml.ScalarNode):
-            node = Node("scalar", rng, self.loader.construct_object(ynode), style=ynode.style, tag=ynode.tag)
+            construct = _SCALAR_CONSTRUCTORS.get(ynode.tag)
+            try:
+                value = construct(self.loader, ynode) if construct is not None else self.loader.construct_object(ynode)
+            except (ValueError, KeyError, TypeError, OverflowError):
+                # e.g. `!!int nope`: safe_load itself fails here, with no position.
+                tag = ynode.tag.rsplit(":", 1)[-1]
+                raise _Unreadable(f"{ynode.value!r} cannot be read as !!{tag}", ynode.start_mark, ynode.end_mark) from None
+            # The C loader gives plain scalars style "", the Python loader None: keep None.
+            node = Node("scalar", rng, value, style=ynode.style or None, tag=ynode.tag)
             self.memo[id(ynode)] = node
             return node
         is_seq = isinstance(ynode, yaml.SequenceNode)
@@ -199,12 +223,12 @@ class _Builder:
                 try:
                     mapping[k.value] = v.value
                 except TypeError:
-                    raise _TooLarge("a mapping key must be a plain value, not a list or mapping", yk.start_mark) from None
+                    raise _Unreadable("a mapping key must be a plain value, not a list or mapping", yk.start_mark) from None
             value = mapping
         # Everything downstream walks the tree with aliases expanded: bound that size.
         node.size = 1 + sum(c.size for c in node.items) + sum(k.size + v.size for k, v in node.pairs)
         if node.size > MAX_EXPANDED_NODES:
-            raise _TooLarge(
+            raise _Unreadable(
                 f"the document expands to more than {MAX_EXPANDED_NODES:,} nodes through aliases", ynode.start_mark
             )
         if ynode.tag not in _PLAIN_TAGS:
@@ -216,6 +240,15 @@ class _Builder:
 
 def _problem(error: Exception, source: Source) -> YamlProblem:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    if mark is None and isinstance(getattr(error, "position", None), int):
+        # A ReaderError (a control character): it knows only the character's offset.
+        offset = error.position
+        if _Loader is not yaml.SafeLoader:  # libyaml counts bytes of the UTF-8 text
+            offset = len(source.text.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "ignore"))
+        char = source.text[offset : offset + 1]
+        what = f"character U+{ord(char):04X}" if char else "a character"
+        return YamlProblem(f"{what} is not allowed in YAML, not even in a comment ({error.reason})",
+                           Range(source.position(offset), source.position(offset + 1)))
     if mark is None:
         return YamlProblem(str(error), Range(source.end, source.end))
     line, col = mark.line, mark.column
@@ -232,6 +265,22 @@ def _problem(error: Exception, source: Source) -> YamlProblem:
     return YamlProblem(message, Range.of(line, col, line, end))
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (nests; restores its state on exit).
+
+    Checking a large config allocates tens of thousands of small objects and hardly
+    any garbage; the collector would rescan that growing heap again and again.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse(source: Source) -> list[YamlDocument]:
     """Every document of the stream. A syntax error ends the stream at that document."""
     documents: list[YamlDocument] = []
@@ -246,9 +295,8 @@ def parse(source: Source) -> list[YamlDocument]:
                 start_line = ynode.start_mark.line
                 root = _Builder(loader).build(ynode)
                 documents.append(YamlDocument(len(documents), root, start_line=start_line))
-            except _TooLarge as e:
-                rng = Range.of(e.mark.line, e.mark.column, e.mark.line, e.mark.column + 1)
-                documents.append(YamlDocument(len(documents), None, YamlProblem(e.message, rng), start_line))
+            except _Unreadable as e:
+                documents.append(YamlDocument(len(documents), None, YamlProblem(e.message, e.range), start_line))
                 break
             except yaml.YAMLError as e:
                 documents.append(YamlDocument(len(documents), None, _problem(e, source), start_line))
