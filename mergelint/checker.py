@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 
+from merge_core.inspect import Inspector
+
 from . import suppressions
 from .config_view import ConfigView
 from .diagnostics import Diagnostic
-from .document import Source, parse
+from .document import Source, YamlDocument, gc_paused, parse
+from .facts import Facts
 from .rule import Context
 from .rules import RULES, lookup
 from .settings import Settings
@@ -24,15 +27,21 @@ def read_source(path: str) -> Source:
     try:
         size = os.path.getsize(path)
         if size > MAX_BYTES:
-            raise InputError(f"{path}: {size / 1e6:.0f} MB is too large for a merge config (limit {MAX_BYTES // 2**20} MiB)")
+            raise _too_large(path, size)
         with open(path, "rb") as f:
-            data = f.read()
+            data = f.read(MAX_BYTES + 1)  # a device or a pipe has no size to check first
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
     return decode(data, path)
 
 
+def _too_large(path: str, size: int) -> InputError:
+    return InputError(f"{path}: {size / 1e6:.0f} MB is too large for a merge config (limit {MAX_BYTES // 2**20} MiB)")
+
+
 def decode(data: bytes, path: str) -> Source:
+    if len(data) > MAX_BYTES:  # standard input, which read_source did not measure
+        raise _too_large(path, len(data))
     if b"\x00" in data:
         raise InputError(f"{path}: binary file (contains NUL bytes), not a YAML config")
     try:
@@ -42,12 +51,34 @@ def decode(data: bytes, path: str) -> Source:
     return Source(text, path)
 
 
-def check_source(source: Source, settings: Settings = Settings()) -> list[Diagnostic]:
-    documents = parse(source)
+def check_source(
+    source: Source,
+    settings: Settings = Settings(),
+    *,
+    base_dir: str | None = None,
+    inspector: Inspector | None = None,
+    for_run: bool = False,
+) -> list[Diagnostic]:
+    """Check one file.
+
+    Model references are resolved by `inspector`, or else by an Inspector over
+    `base_dir` (relative model paths resolve against it, as mergekit resolves them
+    against its working directory; default: the current directory) that goes online
+    only when `settings.online` says so. `for_run`: a missing local model is an
+    error, since the merge is about to run here.
+    """
+    facts = Facts(inspector or Inspector(base_dir, online=settings.online), for_run=for_run)
+    with gc_paused():
+        return _check_source(source, settings, facts)
+
+
+def _check_source(source: Source, settings: Settings, facts: Facts) -> list[Diagnostic]:
+    # An empty stream (no text, or only comments) is still one (empty) config to judge.
+    documents = parse(source) or [YamlDocument(0, None)]
     multi = len(documents) > 1
     found: list[Diagnostic] = []
     for document in documents:
-        ctx = Context(source, document, None, multi_document=multi)
+        ctx = Context(source, document, None, multi_document=multi, facts=facts)
         root = document.root
         if root is not None and root.is_map:
             ctx.schema_errors = validate(root)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .config_view import ConfigView
-from .diagnostics import Diagnostic, Fix
+from .diagnostics import Diagnostic, Edit, Fix
 from .document import Node, Range, Source, YamlDocument
+
+if TYPE_CHECKING:
+    from .facts import Facts
 
 
 @dataclass
@@ -41,6 +44,8 @@ class Context:
     schema_errors: list = field(default_factory=list)
     multi_document: bool = False
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Model facts (merge_core.inspect behind a per-check memo); None: no model checks.
+    facts: "Facts | None" = None
 
     def report(
         self,
@@ -51,6 +56,8 @@ class Context:
         severity: str | None = None,
     ) -> Diagnostic:
         rng = where.range if isinstance(where, Node) else where
+        if self.source.newline != "\n":  # fixes write "\n"; keep a CRLF file CRLF
+            fixes = [_with_newline(fix, self.source.newline) for fix in fixes]
         diag = Diagnostic(
             rule.code,
             rule.name,
@@ -62,3 +69,7 @@ class Context:
         )
         self.diagnostics.append(diag)
         return diag
+
+
+def _with_newline(fix: Fix, newline: str) -> Fix:
+    return replace(fix, edits=tuple(Edit(e.range, e.new_text.replace("\n", newline)) for e in fix.edits))

@@ -4,11 +4,15 @@ layers `start` to `end - 1`, so `[0, 32]` is all 32 layers of a 32-layer model. 
 reports a negative start, an empty or reversed range (`[4, 4]`, `[5, 3]`, `[0, -1]`),
 and, between consecutive slices that take layers from the same model, a layer that is
 skipped because the previous end was read as inclusive (`[0, 16]` then `[17, 32]`).
+When the model's config.json can be read, it also reports a range past the model's
+last layer, and the classic off-by-one `[0, N-1]` on an N-layer model, which leaves
+out the last layer (unless another slice takes it).
 
 ## Why is this bad?
-A negative start fails mid-merge (`Tensor model.layers.-1... required but not
-present`). An empty range silently contributes no layers, and a gap silently drops a
-layer from the output.
+A negative start, or an end past the last layer, fails mid-merge (`Tensor
+model.layers.32... required but not present`), after every model has been downloaded.
+An empty range silently contributes no layers, and a gap silently drops a layer from
+the output.
 
 ## Example
 ```yaml
@@ -33,9 +37,11 @@ slices:
 ```
 """
 
+from ..diagnostics import Fix
+from ..edits import replace_scalar
 from ..rule import Context, Rule
 
-RULE = Rule("ML202", "layer-range", "error", "A layer_range is negative, empty, or skips layers")
+RULE = Rule("ML202", "layer-range", "error", "A layer_range is negative, empty, skips layers, or is past the model's last layer")
 
 
 @RULE.checker
@@ -44,11 +50,13 @@ def check(ctx: Context) -> None:
     if view is None:
         return
     previous = None
+    taken: dict[str, list] = {}  # model -> the ranges its slices take, filled on first need
     for group in view.groups:
         if group.kind != "slice":
             continue
         for inp in group.inputs:
-            _check_range(ctx, inp)
+            if inp.layer_range is not None and not _check_range(ctx, inp):
+                _check_layer_count(ctx, view, inp, taken)
         single = group.inputs[0] if len(group.inputs) == 1 else None
         if single is not None and single.layer_range and previous is not None and previous.layer_range:
             if single.key == previous.key and single.layer_range[0] == previous.layer_range[1] + 1:
@@ -63,9 +71,8 @@ def check(ctx: Context) -> None:
         previous = single
 
 
-def _check_range(ctx: Context, inp) -> None:
-    if inp.layer_range is None:
-        return
+def _check_range(ctx: Context, inp) -> bool:
+    """The checks that need no model; True when one reported."""
     start, end = inp.layer_range
     node = inp.layer_range_node
     if start < 0:
@@ -86,3 +93,47 @@ def _check_range(ctx: Context, inp) -> None:
             f"for layer {start} alone write [{start}, {start + 1}]",
             severity="warning",
         )
+    else:
+        return False
+    return True
+
+
+def _check_layer_count(ctx: Context, view, inp, taken: dict) -> None:
+    """With the model's layer count from its config.json: past the end, and the [0, N-1] off-by-one."""
+    facts = ctx.facts.model(inp.ref) if ctx.facts is not None and inp.ref is not None else None
+    count, key = facts.layer_count if facts is not None else (None, None)
+    if count is None:
+        return
+    start, end = inp.layer_range
+    node = inp.layer_range_node
+    name = inp.key
+    last = f"{count} layers (0 to {count - 1}, `{key}`)"
+    fix = Fix(f"Change the end to {count}", (replace_scalar(node.items[1], str(count)),), safe=False, preferred=True)
+    if start >= count:
+        ctx.report(RULE, node.items[0], f"layer_range starts at {start}, but '{name}' has {last}: mergekit fails looking for layer {start}")
+    elif end > count:
+        ctx.report(
+            RULE,
+            node.items[1],
+            f"layer_range ends at {end}, past the last layer of '{name}', which has {last}: mergekit fails looking for layer {count}",
+            [fix],
+        )
+    elif end == count - 1 and not _taken_elsewhere(view, inp, count - 1, taken):
+        ctx.report(
+            RULE,
+            node.items[1],
+            f"layer_range [{start}, {end}] leaves out the last layer ({count - 1}) of '{name}', which has {last}: "
+            f"the end is exclusive; write {count} to keep it",
+            [fix],
+            severity="warning",
+        )
+
+
+def _taken_elsewhere(view, inp, layer: int, taken: dict) -> bool:
+    """Does another slice take `layer` of the same model (so leaving it out here is deliberate)?"""
+    if not taken:
+        for group in view.groups:
+            for other in group.inputs:
+                if other.layer_range and other.key:
+                    taken.setdefault(other.key, []).append((other, other.layer_range))
+    return any(other is not inp and start <= layer < end for other, (start, end) in taken.get(inp.key, ()))

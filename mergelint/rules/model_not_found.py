@@ -1,0 +1,61 @@
+"""## What it does
+Resolves every model reference the way mergekit does: a path that exists is a local
+folder (relative paths are taken from where mergekit runs; `mergelint check` uses the
+current directory, the editor the workspace folder), anything else is a Hugging Face
+repo id, looked up in the local Hugging Face cache, and on the Hub only with
+`--online`. It reports a local path that does not exist, a path that is not a model
+folder, and a name that is neither a folder nor a valid repo id. A repo id that is not
+in the cache while network use is off gets one info: the checks that need that
+model's files are skipped.
+
+## Why is this bad?
+mergekit only finds out after it has started, often after downloading every other
+model. A local path is a warning here (configs are often checked where they do not
+run, for example in CI) and an error in `mergelint run`. mergekit does not expand
+`~`, so `~/models/x` is never found.
+
+## Example
+```yaml
+models:
+  - model: ./models/Llama-3-8B-Instruct   # not there
+  - model: ~/models/mistral               # '~' is not expanded
+```
+
+Use instead: the folder's real path (or the Hugging Face repo id).
+"""
+
+from ..facts import part_node
+from ..rule import Context, Rule
+
+RULE = Rule("ML206", "model-not-found", "warning", "A model reference names no local folder, cached model or Hub repository")
+
+
+@RULE.checker
+def check(ctx: Context) -> None:
+    if ctx.view is None or ctx.facts is None:
+        return
+    for use, part, mpath in ctx.facts.paths(ctx.view):
+        res = ctx.facts.resolve(mpath)
+        if not res.ok:
+            severity, message = _verdict(ctx, res, "adapter" if part == "lora" else "model")
+            ctx.report(RULE, part_node(use.node, use.ref, part), message, severity=severity)
+
+
+def _verdict(ctx: Context, res, what: str) -> tuple[str, str]:
+    name = str(res.path)
+    status = res.status
+    if status == "missing":
+        severity = "error" if ctx.facts.for_run else "warning"
+        return severity, f"{what} '{name}' is a local path that does not exist: {res.message}"
+    if status == "not-a-model":
+        return "warning", f"{what} '{name}' is not a model: {res.message}"
+    if status == "invalid":
+        return "warning", f"{what} '{name}' is {res.message}"
+    if status == "unreadable":
+        return "warning", f"cannot read {what} '{name}': {res.message}"
+    if status == "not-found":
+        return "warning", f"{what} '{name}' on the Hugging Face Hub: {res.message}"
+    if status == "not-cached":
+        hint = "" if ctx.facts.inspector.offline_env else " (--online reads its metadata from the Hub)"
+        return "info", f"{what} '{name}' is {res.message}: checks of its files are skipped{hint}"
+    return "info", f"{what} '{name}': {res.message}; checks of its files are skipped"
