@@ -54,7 +54,8 @@ def _parse_path(text: str, offset: int, what: str) -> ModelPath:
         )
     path, _, revision = text.partition("@")
     if not path.strip():
-        raise ReferenceError(f"empty {what} path in {text!r}", offset, offset + len(text))
+        where = f" in {text!r}" if text.strip() else ""
+        raise ReferenceError(f"empty {what} path{where}", offset, offset + len(text))
     if "@" in text and not revision:
         raise ReferenceError(
             f"empty revision after '@' in {text!r}: remove the '@' or name a branch, tag or commit",

@@ -16,6 +16,12 @@ from typing import Iterator, NamedTuple
 
 import yaml
 
+# mergekit reads configs with PyYAML's pure-Python safe_load. libyaml reads the same YAML ten
+# times faster and alike, except for a few rare constructs (found by differential fuzzing):
+# a tab where a token may start, `?` or `!` in plain text, `0:,` in a flow collection, a BOM
+# inside the text, `|#`. A text with one of them is read by the pure-Python loader itself.
+_MAY_DIFFER = re.compile(r"\t|\ufeff|:[,\]}]|[|>]#|^[^#\n]*[?!]", re.MULTILINE)
+
 try:
     _Loader = yaml.CSafeLoader
 except AttributeError:  # PyYAML built without libyaml: same semantics, slower
@@ -238,12 +244,12 @@ class _Builder:
         return node
 
 
-def _problem(error: Exception, source: Source) -> YamlProblem:
+def _problem(error: Exception, source: Source, loader_class=_Loader) -> YamlProblem:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     if mark is None and isinstance(getattr(error, "position", None), int):
         # A ReaderError (a control character): it knows only the character's offset.
         offset = error.position
-        if _Loader is not yaml.SafeLoader:  # libyaml counts bytes of the UTF-8 text
+        if loader_class is not yaml.SafeLoader:  # libyaml counts bytes of the UTF-8 text
             offset = len(source.text.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "ignore"))
         char = source.text[offset : offset + 1]
         what = f"character U+{ord(char):04X}" if char else "a character"
@@ -262,6 +268,9 @@ def _problem(error: Exception, source: Source) -> YamlProblem:
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
     message = f"{context}: {problem}" if context else problem
+    if text[col : col + 1] == "\t":
+        message = ("a tab here: mergekit's YAML loader (PyYAML's safe_load) allows tabs only inside quotes, "
+                   "block scalars and comments; use spaces")
     return YamlProblem(message, Range.of(line, col, line, end))
 
 
@@ -283,8 +292,25 @@ def gc_paused() -> Iterator[None]:
 
 def parse(source: Source) -> list[YamlDocument]:
     """Every document of the stream. A syntax error ends the stream at that document."""
+    documents, guarded = _read(source, _Loader)
+    # Re-read with mergekit's own loader where libyaml may read differently, unless libyaml hit
+    # a guard (depth, aliases): PyYAML's scanner is quadratic in flow depth, and would only
+    # take long to refuse the same text.
+    if _Loader is not yaml.SafeLoader and not guarded and _MAY_DIFFER.search(source.text):
+        documents, _ = _read(source, yaml.SafeLoader)
+    if not source.text.endswith(("\n", "\r", "\x85", "\u2028", "\u2029")):
+        _clamp_to_end(documents, source.end)
+    return documents
+
+
+def _read(source: Source, loader_class) -> tuple[list[YamlDocument], bool]:
+    """The documents as `loader_class` reads them, and whether a resource guard stopped it."""
     documents: list[YamlDocument] = []
-    loader = _Loader(source.text)
+    guarded = False
+    try:
+        loader = loader_class(source.text)
+    except yaml.YAMLError as e:  # the pure-Python reader checks every character up front
+        return [YamlDocument(0, None, _problem(e, source, loader_class))], False
     try:
         while True:
             start_line = 0
@@ -297,14 +323,37 @@ def parse(source: Source) -> list[YamlDocument]:
                 documents.append(YamlDocument(len(documents), root, start_line=start_line))
             except _Unreadable as e:
                 documents.append(YamlDocument(len(documents), None, YamlProblem(e.message, e.range), start_line))
+                guarded = True
                 break
             except yaml.YAMLError as e:
-                documents.append(YamlDocument(len(documents), None, _problem(e, source), start_line))
+                documents.append(YamlDocument(len(documents), None, _problem(e, source, loader_class), start_line))
+                guarded = "maximum nesting depth" in str(e)  # libyaml's own depth guard
                 break
             except RecursionError:
                 rng = Range(Position(start_line, 0), Position(start_line, 0))
                 documents.append(YamlDocument(len(documents), None, YamlProblem("nesting too deep", rng), start_line))
+                guarded = True
                 break
     finally:
         loader.dispose()
-    return documents
+    return documents, guarded
+
+
+def _clamp_to_end(documents: list[YamlDocument], end: Position) -> None:
+    """libyaml ends a stream that lacks a final line break on a line after the text: pull such
+    positions back to the end of the text. Only nodes that end there (the last ones) move."""
+    def clamp(rng: Range) -> Range:
+        return Range(min(rng.start, end), min(rng.end, end))
+
+    for document in documents:
+        if document.problem is not None:
+            document.problem.range = clamp(document.problem.range)
+        stack = [document.root] if document.root is not None else []
+        while stack:
+            node = stack.pop()
+            if node.range.end <= end:
+                continue  # and so do its children
+            node.range = clamp(node.range)
+            stack.extend(node.items)
+            stack.extend(n for pair in node.pairs for n in pair)
+

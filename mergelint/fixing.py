@@ -46,6 +46,13 @@ def fix_source(source: Source, settings: Settings = Settings()) -> tuple[Source,
 
 
 def write_atomically(path: str, text: str) -> None:
+    path = os.path.realpath(path)  # through a symlink: replace its target, keep the link
+    try:
+        with open(path, "rb") as f:
+            if f.read(3) == b"\xef\xbb\xbf" and not text.startswith("\ufeff"):
+                text = "\ufeff" + text  # the file had a BOM, which decoding dropped: keep it
+    except OSError:
+        pass
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".mergelint-", dir=directory)
     try:

@@ -62,7 +62,7 @@ def as_text(results, color: bool = False) -> str:
     for source, diagnostics in results:
         for d in diagnostics:
             pos = _one_based(d)
-            head = f"{paint.bold(source.path)}:{pos['line']}:{pos['column']}: {paint.severity(d.severity)}[{d.rule}] {d.message}"
+            head = f"{paint.bold(source.path)}:{pos['line']}:{pos['column']}: {paint.severity(d.severity)}[{d.rule}] {d.message.translate(_CONTROLS)}"
             out.append(head)
             out.extend(_snippet(source, d, paint))
             for fix in d.fixes:
@@ -71,9 +71,14 @@ def as_text(results, color: bool = False) -> str:
     return "\n".join(out)
 
 
+_CONTROLS = {c: "\ufffd" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+
+
 def _snippet(source: Source, d: Diagnostic, paint) -> list[str]:
     line = d.range.start.line
-    text = source.line_text(line).replace("\t", " ")
+    # One column per code point, and no control character reaches the terminal (an ESC in a
+    # config must not drive it): tabs become spaces, the rest U+FFFD.
+    text = source.line_text(line).replace("\t", " ").translate(_CONTROLS)
     if not text.strip():
         return []
     number = str(line + 1)

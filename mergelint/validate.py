@@ -34,7 +34,7 @@ class SchemaIssue:
     names, `key` that node's key node when its parent is a mapping.
     """
 
-    kind: str  # "unknown-key" | "missing" | "type" | "enum" | "shape"
+    kind: str  # "unknown-key" | "missing" | "conflict" | "type" | "enum" | "shape"
     path: tuple
     node: Node | None
     key: Node | None
@@ -176,10 +176,11 @@ def _issues(root: Node, path: tuple, kind: str, error) -> list[SchemaIssue]:
         present = [o for o in options if node is not None and node.is_map and node.get(o) is not None]
         listed = ", ".join(options[:-1]) + " or " + options[-1]
         if present:
+            # Located on the key that conflicts with the first one, not the whole mapping.
             message = f"give only one of {listed}: found {', '.join(present)}"
-        else:
-            message = f"exactly one of {listed} must be given, and not empty"
-        return [SchemaIssue("shape", path, node, key, message, options=options)]
+            return [SchemaIssue("conflict", path, node, node.key_node(present[-1]), message, options=options)]
+        message = f"exactly one of {listed} must be given, and not empty"
+        return [SchemaIssue("missing", path, node, key, message, options=options)]
     if kind in ("MinItems", "MaxItems"):
         if _schema_at(schema_path[:-1]).get("maxItems") == 2:
             return [SchemaIssue("shape", path, node, key, f"{where} must have exactly 2 items: [start, end]")]

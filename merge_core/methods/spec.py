@@ -115,7 +115,7 @@ class InputContract:
     def describe(self) -> str:
         what = "non-base models" if self.counted == "non_base" else "models"
         if self.max == self.min:
-            return f"exactly {self.min} {what}"
+            return f"exactly {self.min} {what if self.min != 1 else what[:-1]}"
         if self.max is None:
             return f"at least {self.min} {what}"
         return f"{self.min} to {self.max} {what}"

@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 
 from ..rule import Rule
+from ..suppressions import UNUSED
 
 
 def _discover() -> list[Rule]:
@@ -21,7 +22,9 @@ def _discover() -> list[Rule]:
 
 
 RULES: list[Rule] = _discover()
-_BY_KEY = {key: rule for rule in RULES for key in (rule.code, rule.name, *rule.aliases)}
+# unused-suppression is reported by the suppression pass, not by a check, but it is a rule
+# like any other for --select/--ignore, settings and suppressions.
+_BY_KEY = {key: rule for rule in (*RULES, UNUSED) for key in (rule.code, rule.name, *rule.aliases)}
 
 
 def lookup(name_or_code: str) -> Rule | None:

@@ -30,7 +30,7 @@ models:
 from merge_core.methods import BasePolicy
 
 from ..diagnostics import Fix
-from ..edits import add_to_mapping
+from ..edits import add_to_mapping, scalar_text
 from ..rule import Context, Rule
 
 RULE = Rule("ML105", "base-model-required", "error", "The merge method needs a base model among its inputs")
@@ -46,7 +46,7 @@ def check(ctx: Context) -> None:
         first = next((i.key for g in view.groups for i in g.inputs if i.key), None)
         fixes = []
         if first:
-            edit = add_to_mapping(ctx.source, view.root, "base_model", first)
+            edit = add_to_mapping(ctx.source, view.root, "base_model", scalar_text(first))
             fixes.append(Fix(f"Add base_model: {first}", (edit,), safe=False))
         ctx.report(RULE, view.method_node, f"{method.name} needs a base_model: it merges the other models relative to it", fixes)
         return
@@ -55,7 +55,7 @@ def check(ctx: Context) -> None:
     for group in view.groups:
         if group.kind != "slice":
             continue  # under models: mergekit adds the top-level base itself
-        anchor = group.base_node if group.base_from_slice else group.node.pairs[0][0]
+        anchor = group.base_node if group.base_from_slice else (group.node.pairs[0][0] if group.node.pairs else group.node)
         if group.base is None:
             if group.base_node is None and method.base is BasePolicy.REQUIRED:
                 ctx.report(RULE, anchor, f"{group.label} has no base model, and {method.name} needs one")

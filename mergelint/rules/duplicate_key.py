@@ -30,13 +30,16 @@ def check(ctx: Context) -> None:
     if root is None or ctx.view is None:
         return
     for node in root.walk():
+        # Only keys written in this mapping: one that overrides a key merged in with `<<`
+        # is how merge keys are meant to be used, not a duplicate.
+        own = [key for key, _ in node.pairs if node.range.start <= key.range.start <= node.range.end]
         last: dict = {}
-        for key, _ in node.pairs:
+        for key in own:
             try:
                 last[key.value] = key
             except TypeError:
                 continue
-        for key, _ in node.pairs:
+        for key in own:
             winner = last.get(key.value)
             if winner is not None and winner is not key:
                 line = winner.range.start.line + 1

@@ -52,7 +52,11 @@ def _span(node: Node, error: ReferenceError) -> Node | Range:
     if node.style not in (None, '"', "'") or (quote and "\\" in str(node.value)):
         return node
     line, col = node.range.start.line, node.range.start.column + quote
-    return Range.of(line, col + error.start, line, col + max(error.end, error.start + 1))
+    start, end = error.start, max(error.end, error.start + 1)
+    length = len(str(node.value))
+    if end > length:  # an empty part at the end (`org/a+`): point at its separator
+        start, end = max(length - 1, 0), length
+    return Range.of(line, col + start, line, col + end)
 
 
 @RULE.checker

@@ -51,8 +51,11 @@ def check(ctx: Context) -> None:
     root = ctx.document.root
     if ctx.document.problem is not None:
         return
-    if root is None:
-        ctx.report(RULE, Range.of(0, 0, 0, 0), "the file is empty: a merge config needs merge_method and models or slices")
+    if root is None or root.is_scalar and root.value is None and root.range.start == root.range.end:
+        # No text at all, or a document with nothing after its `---`.
+        what = "document" if ctx.multi_document else "file"
+        where = Range.of(0, 0, 0, 0) if root is None else root
+        ctx.report(RULE, where, f"the {what} is empty: a merge config needs merge_method and models or slices")
         return
     if not root.is_map:
         ctx.report(RULE, root, "a merge config is a mapping of keys (merge_method, models, ...) at the top level")
@@ -64,7 +67,7 @@ def check(ctx: Context) -> None:
             continue
         if issue.kind == "enum" and issue.path in _OWNED_ELSEWHERE:
             continue
-        where = issue.node if issue.kind != "missing" else _anchor(issue.node, issue.key)
+        where = _anchor(issue.node, issue.key) if issue.kind in ("missing", "conflict") else issue.node
         if issue.kind == "enum":
             allowed = ", ".join(str(o) for o in issue.options)
             ctx.report(RULE, where or root, f"{issue.message}: expected one of {allowed}")

@@ -60,7 +60,7 @@ def check(ctx: Context) -> None:
 def _anchor(group):
     if group.kind == "models":
         return group.node.items[0] if group.node.items else group.node
-    return group.node.pairs[0][0]
+    return group.node.pairs[0][0] if group.node.pairs else group.node  # an empty slice: `- {}`
 
 
 def _message(method, group, count, inputs) -> str:

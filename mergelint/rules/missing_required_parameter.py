@@ -74,13 +74,35 @@ def _check_shared(ctx: Context, param) -> None:
     note = f"; '{param.name}' under a model's parameters is ignored, it is read only from slice, module or top-level parameters" if ignored else ""
     message = f"{view.method.name} requires '{param.name}' ({param.doc.split('.')[0].lower()}){note}"
     if len(missing) == len(view.groups):
-        fix = Fix(f"Add {param.name}: {value}", (add_parameter(ctx.source, view.root, param.name, value),), preferred=True)
-        ctx.report(RULE, view.method_node, message, [fix])
+        ctx.report(RULE, view.method_node, message + _beside(view.root, param.name), _add(ctx, view.root, param.name, value))
         return
     for group in missing:
-        fix = Fix(f"Add {param.name}: {value}", (add_parameter(ctx.source, group.node, param.name, value),), preferred=True)
-        ctx.report(RULE, group.node.pairs[0][0] if group.node.is_map and group.node.pairs else group.node,
-                   f"{message} (not set for {group.label})", [fix])
+        # A slice holds its own parameters; a models: list is held by the top level or a module.
+        holder = group.node if group.node.is_map else _holder(view.root, group.node)
+        anchor = group.node.pairs[0][0] if group.node.is_map and group.node.pairs else group.node
+        if holder is not None and not group.node.is_map:
+            anchor = holder.key_node("models") or anchor
+        note = _beside(holder, param.name) if holder is not None else ""
+        fixes = _add(ctx, holder, param.name, value) if holder is not None else []
+        ctx.report(RULE, anchor, f"{message} (not set for {group.label}){note}", fixes)
+
+
+def _beside(holder, name: str) -> str:
+    """A note when the parameter is written next to `parameters:` instead of under it."""
+    if holder.get(name) is None:
+        return ""
+    return f"; the '{name}' written outside parameters: is ignored, it belongs under parameters:"
+
+
+def _add(ctx: Context, holder, name: str, value: str) -> list[Fix]:
+    if holder.get(name) is not None:
+        return []  # unknown-key moves the misplaced one; adding another would duplicate it
+    edit = add_parameter(ctx.source, holder, name, value)
+    return [Fix(f"Add {name}: {value}", (edit,), preferred=True)] if edit is not None else []
+
+
+def _holder(root, models):
+    return next((n for n in root.walk() if n.is_map and n.get("models") is models), None)
 
 
 def _check_input(ctx: Context, group, inp, param) -> None:
@@ -101,9 +123,7 @@ def _check_input(ctx: Context, group, inp, param) -> None:
         beside = inp.entry.get(param.name) is not None
         note = f" ('{param.name}' beside 'model:' is ignored: it belongs under parameters:)" if beside else ""
         message = f"{view.method.name} requires '{param.name}' for model '{name}'{note}"
-        fixes = [] if beside else [
-            Fix(f"Add {param.name}: {value}", (add_parameter(ctx.source, inp.entry, param.name, value),), preferred=True)
-        ]
+        fixes = _add(ctx, inp.entry, param.name, value)
         if _lone_linear(view, group):
             fixes.append(Fix("Switch to passthrough", (replace_scalar(view.method_node, "passthrough"),)))
         ctx.report(RULE, inp.model_node or inp.entry, message, fixes)

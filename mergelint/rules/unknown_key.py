@@ -27,8 +27,8 @@ models:
 from merge_core.methods import METHODS
 
 from ..diagnostics import Edit, Fix
-from ..document import Range
-from ..edits import add_parameter, delete_pair_lines, pair_text, replace_scalar
+from ..document import Position, Range
+from ..edits import add_parameter, delete_flow_pair, delete_pair_lines, pair_text, replace_scalar, trailing_comment
 from ..rule import Context, Rule
 from ..suggest import closest
 from ..validate import locate
@@ -86,12 +86,27 @@ def _move_under_parameters(ctx: Context, owner, key, value) -> Fix | None:
     if text is None or not (value.is_scalar or value.flow):
         return None
     source = ctx.source
+    if not (owner.range.start <= key.range.start and value.range.end <= owner.range.end):
+        return None  # merged in with `<<` from an anchor elsewhere: moving it would change the anchor
     if owner.key_node("parameters") is not None:
-        delete = delete_pair_lines(source, key, value)
+        delete = delete_flow_pair(source, owner, key) if owner.flow else delete_pair_lines(source, key, value)
         if delete is None:
             return None
         value_text = text[text.index(":") + 1 :].strip()
-        edits = (add_parameter(source, owner, str(key.value), value_text), delete)
+        comment = trailing_comment(source, value)
+        params = owner.get("parameters")
+        if comment and not owner.flow:
+            if params is not None and params.flow:  # no comments inside {...}: leave it where it was
+                line_end = Position(key.range.start.line, len(source.line_text(key.range.start.line)))
+                delete = Edit(Range(key.range.start, line_end), comment)
+            else:  # the comment moves with its pair
+                value_text += f"  {comment}"
+        add = add_parameter(source, owner, str(key.value), value_text)
+        if add is None:
+            return None
+        edits = (add, delete)
+    elif owner.flow:
+        edits = (Edit(Range(key.range.start, value.range.end), f"parameters: {{{text}}}"),)
     else:
         # No parameters yet: nest the pair where it stands.
         indent = " " * (key.range.start.column + 2)
