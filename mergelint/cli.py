@@ -145,6 +145,16 @@ def explain(rule) -> None:
 
 
 @main.command()
+@click.option("--tcp", metavar="HOST:PORT", default=None, help="Listen on TCP instead of stdio (for debugging).")
+@click.option("--stdio", is_flag=True, help="Use standard input and output (the default).")
+def lsp(tcp, stdio) -> None:
+    """Start the language server (stdio, or --tcp HOST:PORT)."""
+    from lsp.server import run  # the only place mergelint reaches into lsp
+
+    run(tcp)
+
+
+@main.command()
 @click.option("--write", is_flag=True, help="Update schema/mergekit-config.schema.json instead of printing.")
 @click.option("--output", default=None, help="The file --write updates.")
 def schema(write, output) -> None:
@@ -155,3 +165,102 @@ def schema(write, output) -> None:
         click.echo(f"wrote {write_schema(output)}", err=True)
     else:
         click.echo(render(), nl=False)
+
+
+@main.command()
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.argument("out", type=click.Path())
+@click.option("--device", default="cpu", show_default=True, help="Where the math runs: cpu, cuda or cuda:N.")
+@click.option("--dtype", type=click.Choice(["bfloat16", "float16", "float32", "float64"]), default=None,
+              help="Override the config's `dtype` (inputs are cast to it when read).")
+@click.option("--out-dtype", type=click.Choice(["bfloat16", "float16", "float32", "float64"]), default=None,
+              help="Override the config's `out_dtype` (the saved tensors' dtype).")
+@click.option("--seed", type=int, default=None, help="Seed for the random methods (dare, della, arcee_fusion).")
+@click.option("--dry-run", is_flag=True, help="Print the plan (tensors, sources, parameters, bytes) and stop.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--out-shard-size", default="5GB", show_default=True, help="Largest shard, e.g. 5GB, 500MB, 2GiB.")
+@click.option("--allow-crimes", is_flag=True, help="Merge models of different architectures.")
+@click.option("--online", is_flag=True, default=None, help="Allow downloading models from the Hugging Face Hub.")
+@click.option("--allow-pickle", is_flag=True, help="Accept pytorch_model.bin inputs (loaded with weights_only=True).")
+@click.option("--unsafe-truncate-embeddings", is_flag=True,
+              help="Cut vocabulary weights of different sizes to the smallest (as mergekit's flag of that name).")
+@click.option("--mergekit-sort", is_flag=True,
+              help="Break exact magnitude ties in ties/breadcrumbs sparsification as mergekit does "
+                   "(sorts every tensor; slower). By default ties go to the lowest index.")
+@click.option("--json-progress", is_flag=True, help="Report progress as JSON lines on stdout.")
+def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_size, allow_crimes, online,
+        allow_pickle, unsafe_truncate_embeddings, mergekit_sort, json_progress) -> None:
+    """Lint CONFIG, then merge it into the folder OUT (needs the `merge` extra: torch, safetensors)."""
+    import signal
+
+    from .checker import InputError, check_source, read_source
+    from .output import FORMATS
+    from .settings import SettingsError, load
+
+    try:
+        source = read_source(config)
+        settings = load(os.path.dirname(os.path.abspath(config))).merged((), (), online)
+    except (InputError, SettingsError) as e:
+        _fail(str(e))
+        sys.exit(2)
+    if unsafe_truncate_embeddings:  # the user has accepted what this rule reports
+        from .rules import lookup
+
+        settings = settings.merged((), [n for n in ("vocab-mismatch",) if lookup(n) is not None], online)
+    diagnostics = check_source(source, settings)
+    if diagnostics:
+        click.echo(FORMATS["text"]([(source, diagnostics)], color=sys.stderr.isatty()), err=True)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        _fail(f"{config}: {len(errors)} error{'s' if len(errors) != 1 else ''}; not merging")
+        sys.exit(1)
+    try:
+        from merge_core.errors import MergeError
+        from merge_core.progress import Bar, JsonLines
+        from merge_core.run import Options, build_plan, describe, run_merge
+        from merge_core.write import parse_size
+    except ImportError as e:
+        _fail(f"merging needs the `merge` extra (pip install 'mergelint[merge]'): {e}")
+        sys.exit(2)
+    try:
+        shard_size = parse_size(out_shard_size)
+    except ValueError as e:
+        _fail(f"--out-shard-size: {e}")
+        sys.exit(2)
+    options = Options(device=device, dtype=dtype, out_dtype=out_dtype, seed=seed, out_shard_size=shard_size,
+                      force=force, allow_crimes=allow_crimes, online=bool(online), allow_pickle=allow_pickle,
+                      unsafe_truncate_embeddings=unsafe_truncate_embeddings, mergekit_sort=mergekit_sort)
+
+    def notes(plan):
+        for note in plan.notes:
+            click.echo(f"mergelint: note: {note}", err=True)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        if dry_run:
+            plan = build_plan(source.text, options)
+            try:
+                click.echo(describe(plan, shard_size))
+                notes(plan)
+            finally:
+                for m in plan.models.values():
+                    m.close()
+            return
+        progress = JsonLines() if json_progress else (Bar() if sys.stderr.isatty() else None)
+        result = run_merge(source.text, out, options, on_progress=progress, on_plan=notes)
+    except MergeError as e:
+        _fail(str(e))
+        sys.exit(1)
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing was written to OUT")
+        sys.exit(130)
+    except Exception as e:  # never a traceback for the user; the details on request
+        if os.environ.get("MERGELINT_DEBUG"):
+            raise
+        _fail(f"internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
+        sys.exit(2)
+    click.echo(f"mergelint: wrote {result.tensors} tensors ({result.bytes_written / 1e9:.2f} GB) "
+               f"in {len(result.files)} shard(s) to {result.out}", err=True)

@@ -1,0 +1,117 @@
+"""One check of one document version: the checker's findings and their LSP form.
+
+`analyse` is a pure function of (text, path, settings, encoding); the server runs it
+on a worker thread and keeps the newest result per document. Documents that do not
+look like merge configs, binary garbage and huge pastes get no findings.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from lsprotocol import types
+
+from mergelint.checker import check_source
+from mergelint.diagnostics import Diagnostic
+from mergelint.discover import _SIGNATURE  # the one definition of "looks like a merge config"
+from mergelint.document import Source
+from mergelint.settings import Settings
+
+from .positions import LineIndex
+
+log = logging.getLogger(__name__)
+
+# Past this size a document is not checked live (the CLI's own limit is 10 MiB; a
+# check costs about 20 ms per 1,000 lines here, so 2 MiB is already seconds of work).
+LIVE_LIMIT = 2 * 1024 * 1024
+_HEAD = 1 << 20
+
+CHECKED, NOT_CONFIG, BINARY, TOO_LARGE, DISABLED, FAILED = (
+    "checked", "not-config", "binary", "too-large", "disabled", "failed"
+)
+
+_SEVERITY = {
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+    "info": types.DiagnosticSeverity.Information,
+}
+UNUSED_SUPPRESSION = "unused-suppression"
+
+
+def is_binary(text: str) -> bool:
+    """NUL bytes, or lone surrogates (bytes that were never UTF-8): not a text to check."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def looks_like_config(text: str) -> bool:
+    head = text[:_HEAD].encode("utf-8", "surrogatepass")
+    return _SIGNATURE.search(head) is not None
+
+
+@dataclass(eq=False)
+class Analysis:
+    key: tuple  # (document generation, settings generation)
+    version: int | None
+    text: str
+    index: LineIndex
+    status: str
+    source: Source | None = None
+    findings: list[Diagnostic] = field(default_factory=list)
+    diagnostics: list[types.Diagnostic] = field(default_factory=list)  # parallel to findings
+    settings: Settings | None = None
+
+    def pairs(self):
+        return zip(self.findings, self.diagnostics)
+
+
+def to_lsp(finding: Diagnostic, source: Source, index: LineIndex) -> types.Diagnostic:
+    diag = types.Diagnostic(
+        range=index.from_checker(source, finding.range),
+        message=finding.message,
+        severity=_SEVERITY.get(finding.severity, types.DiagnosticSeverity.Warning),
+        code=finding.rule,
+        source="mergelint",
+        data={"code": finding.code, "rule": finding.rule, "document": finding.document},
+    )
+    if finding.rule == UNUSED_SUPPRESSION:
+        diag.tags = [types.DiagnosticTag.Unnecessary]
+    return diag
+
+
+def analyse(
+    key: tuple,
+    version,
+    text: str,
+    path: str,
+    settings: Settings,
+    encoding: str,
+    enabled: bool = True,
+    base_dir: str | None = None,
+) -> Analysis:
+    index = LineIndex(text, encoding)
+    if not enabled:
+        return Analysis(key, version, text, index, DISABLED)
+    if is_binary(text):
+        return Analysis(key, version, text, index, BINARY)
+    if not looks_like_config(text):
+        return Analysis(key, version, text, index, NOT_CONFIG)
+    if len(text) > LIVE_LIMIT:
+        message = (
+            f"not checked as you type: the document is {len(text) / 2**20:.1f} MiB, over the "
+            f"{LIVE_LIMIT // 2**20} MiB limit for live checks; run `mergelint check` on it"
+        )
+        diag = types.Diagnostic(
+            range=index.range(0, 0), message=message, severity=types.DiagnosticSeverity.Information, source="mergelint"
+        )
+        return Analysis(key, version, text, index, TOO_LARGE, diagnostics=[diag])
+    source = Source(text, path)
+    findings = check_source(source, settings, base_dir=base_dir)
+    diagnostics = [to_lsp(f, source, index) for f in findings]
+    return Analysis(key, version, text, index, CHECKED, source, findings, diagnostics, settings)

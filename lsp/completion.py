@@ -1,0 +1,192 @@
+"""Completion that knows where the cursor is.
+
+Keys: top-level, model entry, slice, source, module, tokenizer and {filter, value}
+keys from the schema; parameter names valid for the chosen method at that level
+(per-model ones only under a model or source). Values: `merge_method` with each
+method's doc, dtypes, `chat_template`, `tokenizer_source`, booleans and defaults of
+parameters, and model references: local model folders and the references this
+config already uses.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lsprotocol import types
+
+from merge_core.methods import METHODS
+
+from . import models, vocabulary
+from .capabilities import Resolved
+from .context import Cursor, Lines, at_cursor
+from .positions import LineIndex
+
+_METHOD = re.compile(r"^merge_method[ \t]*:[ \t]*['\"]?([\w\-]+)")
+_REFERENCE = re.compile(r"""(?:^|[\s{,-])(?:model|base_model|lora|tokenizer_source|source|path)[ \t]*:[ \t]*['"]?([^\s'"#{}\[\],]+)""")
+_EXCLUSIVE = ({"models", "slices", "modules"}, {"tokenizer_source", "tokenizer"})
+
+
+def method_in(lines: list[str], line: int):
+    """The merge method named in the YAML document that holds `line`, if any."""
+    start, end = Lines(lines).document_bounds(min(line, max(len(lines) - 1, 0)))
+    for n in range(start, end + 1):
+        m = _METHOD.match(lines[n]) if n < len(lines) else None
+        if m:
+            return METHODS.get(m.group(1))
+    return None
+
+
+def _doc(text: str, caps: Resolved):
+    if not text:
+        return None
+    if caps.markdown_completion:
+        return types.MarkupContent(kind=types.MarkupKind.Markdown, value=text)
+    return text
+
+
+class _Items:
+    def __init__(self, index: LineIndex, line: int, cursor: Cursor, col: int, caps: Resolved):
+        self.items: list[types.CompletionItem] = []
+        self.range = index.line_col_range(line, cursor.start, col)
+        self.caps = caps
+        self.lead = " " if cursor.needs_space else ""
+        self.seen: set[str] = set()
+
+    def add(self, label: str, kind, detail: str = "", doc: str = "", insert: str | None = None) -> None:
+        if label in self.seen:
+            return
+        self.seen.add(label)
+        text = self.lead + (insert if insert is not None else label)
+        self.items.append(
+            types.CompletionItem(
+                label=label,
+                kind=kind,
+                detail=detail or None,
+                documentation=_doc(doc, self.caps),
+                sort_text=f"{len(self.items):04d}",
+                filter_text=label,
+                text_edit=types.TextEdit(range=self.range, new_text=text),
+            )
+        )
+
+
+def complete(
+    index: LineIndex, position: types.Position, caps: Resolved, directory: str | None, roots: list[str]
+) -> types.CompletionList:
+    lines = index.lines()
+    line, col = index.cursor(position)
+    cursor = at_cursor(lines, line, col)
+    empty = types.CompletionList(is_incomplete=False, items=[])
+    if cursor.kind == "none":
+        return empty
+    items = _Items(index, line, cursor, col, caps)
+    method = method_in(lines, line)
+    if cursor.kind == "key":
+        _keys(items, cursor, method)
+    else:
+        _values(items, cursor, method, lines, line, directory, roots)
+    return types.CompletionList(is_incomplete=False, items=items.items)
+
+
+def _keys(items: _Items, cursor: Cursor, method) -> None:
+    path, siblings = cursor.path, cursor.siblings
+    if vocabulary.is_parameters(path):
+        for param, declared_by in vocabulary.parameters_for(method, path):
+            if param.name in siblings:
+                continue
+            items.add(
+                param.name,
+                types.CompletionItemKind.Property,
+                vocabulary.param_summary(param),
+                vocabulary.param_markdown(param, method, declared_by),
+                f"{param.name}: ",
+            )
+        return
+    taken = set(siblings)
+    for group in _EXCLUSIVE:
+        if group & siblings:
+            taken |= group
+    for key in vocabulary.keys_at(path):
+        if key.name in taken:
+            continue
+        insert = f"{key.name}:" if key.collection else f"{key.name}: "
+        items.add(key.name, types.CompletionItemKind.Field, "", key.description, insert)
+
+
+def _values(items: _Items, cursor: Cursor, method, lines, line, directory, roots) -> None:
+    path, key = cursor.path, cursor.key
+    if key == "merge_method" and not path:
+        for m in sorted(METHODS.values(), key=lambda m: m.name):
+            items.add(m.name, types.CompletionItemKind.EnumMember, vocabulary.method_detail(m), vocabulary.method_markdown(m))
+        return
+    if key in ("dtype", "out_dtype") and not path:
+        for name in vocabulary.DTYPES:
+            items.add(name, types.CompletionItemKind.EnumMember, "dtype", vocabulary.key_description(path, key))
+        return
+    if key == "chat_template" and not path:
+        for name in vocabulary.CHAT_TEMPLATES:
+            items.add(name, types.CompletionItemKind.EnumMember, "chat template", vocabulary.key_description(path, key))
+        return
+    if (key == "tokenizer_source" and not path) or (key == "source" and path == ["tokenizer"]):
+        for name in vocabulary.TOKENIZER_SOURCES:
+            items.add(name, types.CompletionItemKind.EnumMember, "tokenizer source", vocabulary.key_description(path, key))
+        _references(items, cursor, lines, line, directory, roots)
+        return
+    if key in vocabulary.REFERENCE_KEYS or (key == "path" and path[-1:] in (["model"], ["lora"])):
+        _references(items, cursor, lines, line, directory, roots)
+        return
+    param_name = _parameter(path, key)
+    if param_name is not None:
+        _parameter_values(items, method, param_name)
+        return
+    for value in vocabulary.enum_values(path, key):
+        items.add(value, types.CompletionItemKind.EnumMember)
+
+
+def _parameter(path, key) -> str | None:
+    """The parameter a value belongs to: `weight: |`, or `value: |` in a {filter, value} entry."""
+    if vocabulary.is_parameters(path):
+        return key
+    if key == "value" and len(path) >= 3 and path[-1] == "[]" and path[-3] == "parameters":
+        return path[-2]
+    return None
+
+
+def _parameter_values(items: _Items, method, name: str) -> None:
+    param = method.param(name) if method is not None else None
+    if param is None:
+        owners = vocabulary.owners(name)
+        param = METHODS[owners[0]].param(name) if owners else None
+    if param is None:
+        return
+    doc = vocabulary.param_markdown(param, method)
+    if param.type == "bool":
+        for word in ("true", "false"):
+            detail = "default" if param.default is (word == "true") else ""
+            items.add(word, types.CompletionItemKind.Value, detail, doc)
+    elif not param.required and param.default is not None:
+        items.add(param.default_text(), types.CompletionItemKind.Value, "default", doc)
+
+
+def _references(items: _Items, cursor: Cursor, lines, line, directory, roots) -> None:
+    typed = cursor.prefix
+    base = directory or (roots[0] if roots else None)
+    if base:
+        if "/" in typed or typed.startswith((".", "~")):
+            for path, kind in models.list_folder(base, typed):
+                items.add(path, types.CompletionItemKind.Folder, _kind_words(kind))
+        else:
+            for path, kind in models.model_folders(base):
+                items.add(path, types.CompletionItemKind.Folder, _kind_words(kind))
+    start, end = Lines(lines).document_bounds(line)
+    for n in range(start, end + 1):
+        if n == line:
+            continue
+        for m in _REFERENCE.finditer(lines[n]):
+            ref = m.group(1)
+            if ref not in vocabulary.TOKENIZER_SOURCES:
+                items.add(ref, types.CompletionItemKind.Reference, "used in this config")
+
+
+def _kind_words(kind: str | None) -> str:
+    return {"model": "local model (config.json)", "adapter": "local LoRA adapter (adapter_config.json)"}.get(kind, "folder")

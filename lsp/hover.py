@@ -1,0 +1,108 @@
+"""Hover: method and parameter docs from the registry, key docs from the schema, model facts.
+
+The parsed tree says exactly what is under the cursor; when the text does not parse
+(mid-edit), the line alone is read instead.
+"""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from merge_core.methods import METHODS
+from merge_core.references import ReferenceError, reference_from_value
+
+from . import facts, vocabulary
+from .analysis import Analysis
+from .capabilities import Resolved
+from .completion import method_in
+from .context import at_spot
+from .documents import locate, tree
+from .positions import LineIndex
+
+def _param_of(path, key) -> str | None:
+    """The parameter whose setting the cursor is in, if any."""
+    if vocabulary.is_parameters(path) and key is not None:
+        return str(key)
+    for i in range(len(path) - 1):
+        if path[i] == "parameters" and path[i + 1] != "[]":
+            return path[i + 1]
+    return None
+
+
+def _param_markdown(name: str, method) -> str | None:
+    param = method.param(name) if method is not None else None
+    if param is not None:
+        return vocabulary.param_markdown(param, method)
+    owners = vocabulary.owners(name)
+    if not owners:
+        if method is not None:
+            return f"**{name}** — `{method.name}` has no parameter `{name}`; mergekit ignores it."
+        return None
+    text = vocabulary.param_markdown(METHODS[owners[0]].param(name), None, owners)
+    if method is not None:
+        text = f"`{method.name}` does not read `{name}`; mergekit ignores it here.\n\n" + text
+    return text
+
+
+def _reference_markdown(value, inspect) -> str | None:
+    try:
+        ref = reference_from_value(value)
+    except ReferenceError as e:
+        return f"Not a valid model reference: {e.message}"
+    if inspect is None:
+        return None
+    return facts.reference_markdown(ref, inspect)
+
+
+def _markdown(kind: str, path, key, value, method, inspect) -> str | None:
+    if kind == "key":
+        if vocabulary.is_parameters(path):
+            return _param_markdown(str(key), method)
+        description = vocabulary.key_description(path, str(key))
+        if key == "merge_method" and not path and method is not None:
+            return f"**merge_method** — {description}\n\n" + vocabulary.method_markdown(method)
+        return f"**{key}** — {description}" if description else None
+    # a value, or an item of a list
+    if kind == "item":
+        key, path = (path[-2] if len(path) >= 2 else None), path[:-2]
+    if key == "merge_method" and not path:
+        chosen = METHODS.get(value) if isinstance(value, str) else None
+        return vocabulary.method_markdown(chosen) if chosen else None
+    param = _param_of(path, key)
+    if param is not None:
+        return _param_markdown(param, method)
+    if isinstance(value, str) and value and vocabulary.is_reference(path, key) and value not in vocabulary.TOKENIZER_SOURCES:
+        return _reference_markdown(value, inspect)
+    if key is None:
+        return None
+    description = vocabulary.key_description(path, str(key))
+    return f"**{key}** — {description}" if description else None
+
+
+def hover(analysis: Analysis, position: types.Position, caps: Resolved, inspect) -> types.Hover | None:
+    index: LineIndex = analysis.index
+    lines = index.lines()
+    line, col = index.cursor(position)
+    method = method_in(lines, line)
+    found = None
+    t = tree(analysis)
+    if t.source is not None:
+        pos = index.to_checker(t.source, position)
+        doc = t.document_at(pos.line)
+        if doc is not None and doc.root is not None:
+            hit = locate(doc.root, pos.line, pos.column)
+            if hit is not None:
+                kind, path, key, key_node, value_node = hit
+                node = key_node if kind == "key" else value_node
+                found = (kind, path, key, value_node.value if value_node is not None else None, index.from_checker(t.source, node.range))
+    if found is None:
+        spot = at_spot(lines, line, col)
+        if spot.kind == "none":
+            return None
+        found = (spot.kind, spot.path, spot.key, spot.value, index.line_col_range(line, spot.start, spot.end))
+    kind, path, key, value, rng = found
+    text = _markdown(kind, path, key, value, method, inspect)
+    if not text:
+        return None
+    kind_ = types.MarkupKind.Markdown if caps.markdown_hover else types.MarkupKind.PlainText
+    return types.Hover(contents=types.MarkupContent(kind=kind_, value=text), range=rng)

@@ -1,0 +1,235 @@
+"""What may be written where, and what it means: read from merge_core, never copied.
+
+Structure and key descriptions come from the JSON Schema that merge_core.schema builds
+from the registry; parameters, their scopes, defaults, bounds and docs from the method
+registry itself. Paths are as in `lsp.context`: keys and "[]" for list items; the name
+of a module under `modules:` may be anything.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from merge_core import schema as grammar
+from merge_core.methods import METHODS, MergeMethod, Param, Scope
+
+PER_MODEL_OWNERS = (("models", "[]"), ("sources", "[]"))
+REFERENCE_KEYS = ("model", "base_model", "lora")
+
+
+@functools.lru_cache(maxsize=1)
+def schema() -> dict:
+    return grammar.build_schema()
+
+
+def _deref(node: dict) -> dict:
+    seen = 0
+    while isinstance(node, dict) and "$ref" in node and seen < 20:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        extra = {k: v for k, v in node.items() if k != "$ref"}
+        node = {**schema()["$defs"][name], **extra}
+        seen += 1
+    return node if isinstance(node, dict) else {}
+
+
+def _branches(node: dict) -> list[dict]:
+    node = _deref(node)
+    out = [node]
+    for key in ("anyOf", "oneOf"):
+        for branch in node.get(key, []):
+            out.extend(_branches(branch))
+    return out
+
+
+def _step(node: dict, step: str) -> list[dict]:
+    found = []
+    for branch in _branches(node):
+        if step == "[]":
+            if "items" in branch:
+                found.append(branch["items"])
+        else:
+            props = branch.get("properties", {})
+            if step in props:
+                found.append(props[step])
+            elif isinstance(branch.get("additionalProperties"), dict):
+                found.append(branch["additionalProperties"])
+    return found
+
+
+def schema_at(path) -> list[dict]:
+    """Every schema the value at `path` may be described by (branches of anyOf kept apart)."""
+    nodes = [schema()]
+    for step in path:
+        nodes = [n for node in nodes for n in _step(node, step)]
+        if not nodes:
+            return []
+    return [b for node in nodes for b in _branches(node)]
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    description: str
+    collection: bool  # a mapping or list follows, on the next lines
+
+
+def _is_collection(prop: dict) -> bool:
+    branches = _branches(prop)
+    types: set = set()
+    for b in branches:
+        t = b.get("type")
+        types.update(t if isinstance(t, list) else [t] if t else [])
+        if "properties" in b or "items" in b or "additionalProperties" in b:
+            types.add("object")
+    return bool(types) and types <= {"object", "array", "null"}
+
+
+def _description(prop: dict) -> str:
+    for b in [prop, *_branches(prop)]:
+        if b.get("description"):
+            return b["description"]
+    for b in _branches(prop):
+        if b.get("title"):
+            return b["title"]
+    return ""
+
+
+def is_reference(path, key) -> bool:
+    """Whether the value of `key` in the mapping at `path` is a model reference (or one's path)."""
+    if key in REFERENCE_KEYS and not is_parameters(path):
+        return True
+    if key == "tokenizer_source" and not path:
+        return True
+    if key == "source" and list(path) == ["tokenizer"]:
+        return True
+    return key == "path" and bool(path) and path[-1] in ("model", "lora")
+
+
+def is_parameters(path) -> bool:
+    return bool(path) and path[-1] == "parameters"
+
+
+def per_model(path) -> bool:
+    """Whether a `parameters:` mapping at `path` belongs to one model (a model entry or a source)."""
+    return tuple(path[-3:-1]) in PER_MODEL_OWNERS
+
+
+def keys_at(path) -> list[Key]:
+    """The keys a mapping at `path` may hold (parameters are answered by `parameters_for`)."""
+    seen: dict[str, Key] = {}
+    for node in schema_at(path):
+        for name, prop in node.get("properties", {}).items():
+            if name not in seen:
+                seen[name] = Key(name, _description(prop), _is_collection(prop))
+    return list(seen.values())
+
+
+def key_description(path, key: str) -> str:
+    for node in schema_at(path):
+        prop = node.get("properties", {}).get(key)
+        if prop is not None:
+            return _description(prop)
+    return ""
+
+
+def enum_values(path, key: str) -> list[str]:
+    values: list[str] = []
+    for node in schema_at([*path, key]):
+        for v in node.get("enum", []):
+            if isinstance(v, str) and v not in values:
+                values.append(v)
+        const = node.get("const")
+        if isinstance(const, str) and const not in values:
+            values.append(const)
+    return values
+
+
+def parameters_for(method: MergeMethod | None, path) -> list[tuple[Param, list[str]]]:
+    """Parameters that may be written in a `parameters:` at `path`, with the methods that declare each.
+
+    With a known method: its own parameters, per-model ones only under a model or source.
+    Without one: every parameter any method declares.
+    """
+    only_per_model = per_model(path)
+    if method is not None:
+        params = method.per_model_params if only_per_model else method.params
+        return [(p, [method.name]) for p in params]
+    found: dict[str, tuple[Param, list[str]]] = {}
+    for m in sorted(METHODS.values(), key=lambda m: m.name):
+        for p in m.params:
+            if only_per_model and not p.scope.per_model:
+                continue
+            if p.name in found:
+                found[p.name][1].append(m.name)
+            else:
+                found[p.name] = (p, [m.name])
+    return list(found.values())
+
+
+def owners(name: str) -> list[str]:
+    return sorted(m.name for m in METHODS.values() if m.param(name) is not None)
+
+
+# --- words ------------------------------------------------------------------------
+
+_SCOPE_WORDS = {
+    Scope.SHARED: "shared: read from top-level, module or slice `parameters:`, never from a model's own",
+    Scope.INPUT: "per model: read for every input, the base model included",
+    Scope.NON_BASE: "per model: read for every input except the base model",
+}
+_BASE_WORDS = {"required": "required", "optional": "optional", "ignored": "not used"}
+
+
+def scope_words(param: Param) -> str:
+    return _SCOPE_WORDS[param.scope]
+
+
+def param_summary(param: Param) -> str:
+    """One line: type, scope, default."""
+    default = "required" if param.required else f"default {param.default_text()}"
+    where = "shared" if param.scope is Scope.SHARED else "per model"
+    return f"{param.type}, {where}, {default}"
+
+
+def param_markdown(param: Param, method: MergeMethod | None, declared_by: list[str] | None = None) -> str:
+    head = f"**{param.name}**"
+    if method is not None:
+        head += f" — parameter of `{method.name}`"
+    elif declared_by:
+        head += " — parameter of " + ", ".join(f"`{n}`" for n in declared_by)
+    lines = [head, "", param.doc, "", f"- type: {param.type}", f"- {scope_words(param)}"]
+    lines.append(f"- default: {param.default_text()}" if not param.required else "- required")
+    if param.bounds is not None:
+        why = f" ({param.bounds.why})" if param.bounds.why else ""
+        lines.append(f"- sensible range: {param.bounds.describe()}{why}")
+    return "\n".join(lines)
+
+
+def method_markdown(method: MergeMethod) -> str:
+    lines = [
+        f"**{method.name}** — {method.pretty_name}",
+        "",
+        method.doc,
+        "",
+        f"- base_model: {_BASE_WORDS[method.base.value]}",
+        f"- inputs: {method.contract.describe()}",
+    ]
+    if method.params:
+        lines.append("- parameters:")
+        for p in method.params:
+            lines.append(f"  - `{p.name}` ({param_summary(p)})")
+    else:
+        lines.append("- parameters: none")
+    if method.reference_url:
+        lines += ["", f"Reference: {method.reference_url}"]
+    return "\n".join(lines)
+
+
+def method_detail(method: MergeMethod) -> str:
+    return f"{method.pretty_name} · base {_BASE_WORDS[method.base.value]} · {method.contract.describe()}"
+
+
+DTYPES = grammar.DTYPES
+CHAT_TEMPLATES = ("auto", *grammar.CHAT_TEMPLATES)
+TOKENIZER_SOURCES = ("union", "base")

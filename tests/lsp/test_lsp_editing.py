@@ -1,0 +1,240 @@
+"""Completion, hover, document symbols and go-to-definition at the right places."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from lsp_support import TIMEOUT, close_doc, open_doc, published
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+def _split(marked: str) -> tuple[str, types.Position]:
+    """Text with a `|` cursor mark -> (text, position); the cursor line is ASCII up to the mark."""
+    before, _, after = marked.partition("|")
+    line = before.count("\n")
+    return before + after, types.Position(line=line, character=len(before) - (before.rfind("\n") + 1))
+
+
+async def _complete(client: LanguageClient, uri: str, marked: str) -> list[types.CompletionItem]:
+    text, pos = _split(marked)
+    open_doc(client, uri, text)
+    await published(client, uri, 1)
+    result = await asyncio.wait_for(
+        client.text_document_completion_async(
+            types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=pos)
+        ),
+        TIMEOUT,
+    )
+    close_doc(client, uri)
+    items = result.items if isinstance(result, types.CompletionList) else result or []
+    return list(items)
+
+
+def labels(items) -> list[str]:
+    return [i.label for i in items]
+
+
+COMPLETIONS = [
+    # (cursor text, must be offered, must not be offered)
+    ("|\n", ["merge_method", "models", "slices", "base_model", "dtype", "tokenizer_source"], ["weight"]),
+    ("merge_method: linear\nmodels:\n  - model: a\n|", ["dtype", "parameters", "base_model"], ["merge_method", "models", "slices"]),
+    ("merge_method: |\n", ["linear", "ties", "dare_ties", "slerp", "passthrough"], ["dtype"]),
+    ("merge_method: ti|\n", ["ties"], []),
+    ("merge_method: ties\nmodels:\n  - model: a\n    |\n", ["parameters"], ["model", "merge_method"]),
+    ("merge_method: ties\nmodels:\n  - model: a\n    parameters:\n      |\n", ["weight", "density"], ["normalize", "int8_mask", "t"]),
+    ("merge_method: ties\nparameters:\n  |\n", ["normalize", "int8_mask", "weight", "density", "lambda"], ["t"]),
+    ("merge_method: slerp\nparameters:\n  |\n", ["t"], ["weight"]),
+    ("merge_method: ties\nparameters:\n  normalize: |\n", ["true", "false"], []),
+    ("merge_method: ties\nmodels:\n  - model: a\n    parameters: {weight: 1, |}\n", ["density"], ["weight", "normalize"]),
+    ("merge_method: passthrough\nslices:\n  - sources:\n      - model: a\n        |\n", ["layer_range", "parameters"], ["model", "sources"]),
+    ("merge_method: passthrough\nslices:\n  - |\n", ["sources", "base_model", "parameters"], ["model"]),
+    ("dtype: |\nmerge_method: linear\n", ["bfloat16", "float16", "float32"], ["linear"]),
+    ("out_dtype: |\nmerge_method: linear\n", ["bfloat16"], []),
+    ("chat_template: |\nmerge_method: linear\n", ["auto", "chatml", "llama3"], []),
+    ("tokenizer_source: |\nmerge_method: linear\nmodels:\n  - model: org/used\n", ["union", "base", "org/used"], []),
+    ("merge_method: linear\ntokenizer:\n  |\n", ["source", "tokens", "pad_to_multiple_of"], []),
+    ("merge_method: linear\nmodels:\n  - model: org/a\n    parameters:\n      weight:\n        - filter: mlp\n          |\n", ["value"], ["filter"]),
+    ("merge_method: linear\nmodules:\n  text:\n    |\n", ["models", "slices", "parameters"], ["merge_method"]),
+    ("merge_method: linear  # |\n", [], ["linear", "ties"]),
+]
+
+
+@pytest.mark.parametrize("case", COMPLETIONS, ids=[c[0].replace("\n", "⏎")[:40] for c in COMPLETIONS])
+async def test_completion_knows_the_place(client: LanguageClient, workspace, case):
+    marked, wanted, unwanted = case
+    items = await _complete(client, (workspace / "complete.yml").as_uri(), marked)
+    got = labels(items)
+    for name in wanted:
+        assert name in got, f"{name!r} missing from {got}"
+    for name in unwanted:
+        assert name not in got, f"{name!r} offered in {got}"
+
+
+async def test_completion_items_are_plain_text_edits(client: LanguageClient, workspace):
+    items = await _complete(client, (workspace / "c.yml").as_uri(), "merge_method: da|\n")
+    item = next(i for i in items if i.label == "dare_ties")
+    assert item.text_edit.new_text == "dare_ties"
+    assert (item.text_edit.range.start.character, item.text_edit.range.end.character) == (14, 16)
+    assert "density" in item.documentation.value  # the method's doc, from the registry
+    items = await _complete(client, (workspace / "c.yml").as_uri(), "merge_method:|\n")
+    assert next(i for i in items if i.label == "linear").text_edit.new_text == " linear"
+    items = await _complete(client, (workspace / "c.yml").as_uri(), "merge_method: ties\nparameters:\n  den|\n")
+    density = next(i for i in items if i.label == "density")
+    assert density.text_edit.new_text == "density: "
+    assert "default 1.0" in density.detail
+
+
+async def test_completion_of_local_model_folders(client: LanguageClient, workspace):
+    model = workspace / "models" / "tiny"
+    model.mkdir(parents=True, exist_ok=True)
+    (model / "config.json").write_text('{"architectures": ["LlamaForCausalLM"]}')
+    items = await _complete(client, (workspace / "m.yml").as_uri(), "merge_method: linear\nmodels:\n  - model: |\n")
+    assert "models/tiny" in labels(items)
+    items = await _complete(client, (workspace / "m.yml").as_uri(), "merge_method: linear\nmodels:\n  - model: ./models/|\n")
+    assert "./models/tiny" in labels(items)
+
+
+async def test_no_completion_in_other_yaml(client: LanguageClient, workspace):
+    items = await _complete(client, (workspace / "ci.yml").as_uri(), "on: push\njobs:\n  |\n")
+    assert items == []
+
+
+# --- hover --------------------------------------------------------------------------
+
+CONFIG = """\
+merge_method: ties
+base_model: models/tiny
+parameters:
+  normalize: true
+models:
+  - model: org/other
+    parameters:
+      weight: 0.5
+      density: 0.7
+  - model: models/tiny
+dtype: bfloat16
+"""
+
+
+async def _hover(client: LanguageClient, uri: str, line: int, character: int) -> str | None:
+    result = await asyncio.wait_for(
+        client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=line, character=character),
+            )
+        ),
+        TIMEOUT,
+    )
+    return result.contents.value if result is not None else None
+
+
+async def test_hover(client: LanguageClient, workspace, tiny_model):
+    uri = (workspace / "hover.yml").as_uri()
+    open_doc(client, uri, CONFIG.replace("models/tiny", str(tiny_model)))
+    await published(client, uri, 1)
+    method = await _hover(client, uri, 0, 16)
+    assert method.startswith("**ties**") and "density" in method and "base_model: required" in method
+    density = await _hover(client, uri, 8, 8)
+    assert "**density**" in density and "default: 1.0" in density and "sensible range: (0, 1]" in density
+    weight_value = await _hover(client, uri, 7, 15)
+    assert "**weight**" in weight_value and "per model" in weight_value
+    normalize = await _hover(client, uri, 3, 4)
+    assert "**normalize**" in normalize and "shared" in normalize
+    dtype = await _hover(client, uri, 10, 2)
+    assert dtype.startswith("**dtype**")
+    model = await _hover(client, uri, 9, 14)
+    assert "LlamaForCausalLM" in model and "Layers: 2" in model
+    remote = await _hover(client, uri, 5, 14)
+    assert "org/other" in remote and "not in the Hugging Face cache" in remote
+    assert await _hover(client, uri, 4, 20) is None  # past the end of `models:`
+    close_doc(client, uri)
+
+
+async def test_hover_and_definition_of_model_plus_lora(client: LanguageClient, workspace, tiny_model, tiny_lora):
+    uri = (workspace / "lora.yml").as_uri()
+    ref = f"{tiny_model}+{tiny_lora}"
+    open_doc(client, uri, f"merge_method: passthrough\nmodels:\n  - model: {ref}\n")
+    await published(client, uri, 1)
+    text = await _hover(client, uri, 2, 14)
+    assert "LlamaForCausalLM" in text and "LoRA adapter" in text and "rank 4" in text and "q_proj" in text
+    ident = types.TextDocumentIdentifier(uri=uri)
+
+    async def definition(character):
+        found = await client.text_document_definition_async(
+            types.DefinitionParams(text_document=ident, position=types.Position(line=2, character=character))
+        )
+        return (found[0] if isinstance(found, list) else found).uri
+
+    assert await definition(13) == (tiny_model / "config.json").as_uri()
+    assert await definition(11 + len(ref) - 2) == (tiny_lora / "adapter_config.json").as_uri()
+    close_doc(client, uri)
+
+
+async def test_hover_while_the_yaml_is_broken(client: LanguageClient, workspace):
+    uri = (workspace / "broken.yml").as_uri()
+    open_doc(client, uri, "merge_method: ties\nparameters:\n  density: 0.5\nmodels: [\n")
+    await published(client, uri, 1)
+    assert "**density**" in await _hover(client, uri, 2, 4)
+    assert (await _hover(client, uri, 0, 15)).startswith("**ties**")
+    close_doc(client, uri)
+
+
+# --- symbols and definition ---------------------------------------------------------
+
+
+async def test_document_symbols(client: LanguageClient, workspace):
+    uri = (workspace / "symbols.yml").as_uri()
+    open_doc(
+        client,
+        uri,
+        "merge_method: passthrough\nslices:\n  - sources:\n      - model: org/a\n        layer_range: [0, 8]\n"
+        "  - sources:\n      - model: org/b\n        layer_range: [4, 12]\ndtype: bfloat16\n",
+    )
+    await published(client, uri, 1)
+    result = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    names = [s.name for s in result]
+    assert names == ["merge_method", "slices", "dtype"]
+    slices = result[1]
+    assert [s.name for s in slices.children] == ["slice 0", "slice 1"]
+    source = slices.children[1].children[0]
+    assert (source.name, source.detail, source.selection_range.start.line) == ("org/b", "layers 4, 12", 6)
+    close_doc(client, uri)
+
+
+async def test_symbols_of_multi_document_yaml(client: LanguageClient, workspace):
+    uri = (workspace / "multisym.yml").as_uri()
+    open_doc(client, uri, "merge_method: linear\nmodels:\n  - model: a\n---\nmerge_method: slerp\nmodels:\n  - model: b\n")
+    await published(client, uri, 1)
+    result = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert [(s.name, s.detail) for s in result] == [("document 1", "linear"), ("document 2", "slerp")]
+    close_doc(client, uri)
+
+
+async def test_definition_of_a_local_model(client: LanguageClient, workspace, tiny_model):
+    uri = (workspace / "def.yml").as_uri()
+    open_doc(client, uri, f"merge_method: linear\nmodels:\n  - model: {tiny_model}\n    parameters: {{weight: 1}}\n  - model: org/remote\n")
+    await published(client, uri, 1)
+
+    async def definition(line, character):
+        return await client.text_document_definition_async(
+            types.DefinitionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=character)
+            )
+        )
+
+    found = await definition(2, 14)
+    location = found[0] if isinstance(found, list) else found
+    assert location.uri == (tiny_model / "config.json").as_uri()
+    assert not await definition(4, 14)  # a Hub id that is not at hand
+    assert not await definition(0, 2)  # not a reference
+    close_doc(client, uri)

@@ -1,0 +1,57 @@
+"""Headless Neovim (Debian's 0.7, or any later one) applies "Add weight: 1.0" through its own code-action path.
+
+Skipped when `nvim` is not installed, unless MERGELINT_REQUIRE_NVIM=1 (.ci/run sets it, and
+MERGELINT_REQUIRE_EDITORS=1 counts too), which turns a missing Neovim into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent / "nvim" / "add_weight.lua"
+
+
+def _nvim() -> str:
+    found = os.environ.get("MERGELINT_NVIM") or shutil.which("nvim")
+    if found:
+        return found
+    if "1" in (os.environ.get("MERGELINT_REQUIRE_NVIM"), os.environ.get("MERGELINT_REQUIRE_EDITORS")):
+        pytest.fail("MERGELINT_REQUIRE_NVIM=1 but no `nvim` on PATH (apt-get install -y neovim)")
+    pytest.skip("nvim is not installed")
+
+
+def test_neovim_fixes_missing_weight(tmp_path):
+    nvim = _nvim()
+    out = tmp_path / "result.json"
+    env = {
+        **os.environ,
+        "MERGELINT_PY": sys.executable,
+        "MERGELINT_NVIM_DIR": str(tmp_path / "config"),
+        "MERGELINT_NVIM_OUT": str(out),
+        "HF_HUB_OFFLINE": "1",
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),  # Neovim's lsp.log
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
+    }
+    proc = subprocess.run(
+        [nvim, "--headless", "-n", "-u", "NONE", "-i", "NONE", "-c", f"luafile {SCRIPT}"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.exists(), f"no result from Neovim (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    result = json.loads(out.read_text())
+    assert proc.returncode == 0 and result["ok"], json.dumps(result, indent=1) + proc.stderr
+    assert result["steps"] == ["initialized", "diagnostic", "written", "cleared"]
+    assert result["code_action"] == "Add weight: 1.0"
+    saved = (tmp_path / "config" / "merge.yml").read_text()
+    assert saved == "merge_method: linear\nmodels:\n  - model: org/a\n    parameters:\n      weight: 1.0\n"

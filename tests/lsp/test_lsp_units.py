@@ -1,0 +1,82 @@
+"""Unit tests of the server's pure parts: positions, the cursor reader, the package's import arrows."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from lsp.context import at_cursor
+from lsp.positions import LineIndex
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    "encoding, expected",
+    [("utf-16", 6), ("utf-8", 9), ("utf-32", 5)],
+)
+def test_columns_in_each_encoding(encoding, expected):
+    text = "a: 😀é\r\nb: 1\n"
+    index = LineIndex(text, encoding)
+    end_of_line = text.index("\r")
+    assert index.position(end_of_line) == types.Position(line=0, character=expected)
+    assert index.offset(types.Position(line=0, character=expected)) == end_of_line
+    assert index.position(text.index("b")) == types.Position(line=1, character=0)
+
+
+def test_positions_past_the_end_are_clamped():
+    index = LineIndex("ab\ncd", "utf-16")
+    assert index.offset(types.Position(line=0, character=99)) == 2
+    assert index.offset(types.Position(line=9, character=0)) == 5
+    assert index.cursor(types.Position(line=9, character=9)) == (1, 2)
+    # the middle of a surrogate pair maps to the character's start
+    wide = LineIndex("😀x", "utf-16")
+    assert wide.offset(types.Position(line=0, character=1)) == 0
+    assert wide.offset(types.Position(line=0, character=2)) == 1
+
+
+def test_lone_surrogates_do_not_break_positions():
+    index = LineIndex("a\udc80b", "utf-16")
+    assert index.position(3) == types.Position(line=0, character=3)
+
+
+@pytest.mark.parametrize(
+    "marked, kind, path, key",
+    [
+        ("merge_method: ties\nmodels:\n  - model: a\n    parameters:\n      |", "key", ["models", "[]", "parameters"], None),
+        ("models:\n- model: a\n  parameters:\n    weight:\n      - filter: x\n        |", "key",
+         ["models", "[]", "parameters", "weight", "[]"], None),
+        ("slices:\n  - sources:\n      - model: |", "value", ["slices", "[]", "sources", "[]"], "model"),
+        ("a: 1\n---\nmerge_method: |", "value", [], "merge_method"),
+        ("merge_method: ties # |", "none", [], None),
+        ("layer_range: [0, |", "none", [], None),
+    ],
+)
+def test_cursor_reader(marked, kind, path, key):
+    before, _, after = marked.partition("|")
+    lines = (before + after).split("\n")
+    line = before.count("\n")
+    cursor = at_cursor(lines, line, len(before) - (before.rfind("\n") + 1))
+    assert (cursor.kind, cursor.path if kind != "none" else [], cursor.key) == (kind, path, key)
+
+
+def test_mergelint_does_not_import_lsp():
+    """Arrows point one way: lsp -> mergelint -> merge_core; only `mergelint lsp` reaches lsp."""
+    code = (
+        "import sys, mergelint.cli, mergelint.checker, mergelint.fixing, merge_core.schema\n"
+        "bad = sorted(m for m in sys.modules if m == 'lsp' or m.startswith('lsp.') or m.startswith('pygls'))\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    for path in (ROOT / "mergelint").rglob("*.py"):
+        for line in path.read_text().splitlines():
+            stripped = line.strip()
+            if stripped.startswith(("import lsp", "from lsp")):
+                assert path.name == "cli.py", f"{path} imports lsp"
+    for path in (ROOT / "merge_core").rglob("*.py"):
+        for line in path.read_text().splitlines():
+            assert not line.strip().startswith(("import lsp", "from lsp", "import mergelint", "from mergelint")), path
