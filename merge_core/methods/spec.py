@@ -113,12 +113,12 @@ class InputContract:
     counted: str = "inputs"
 
     def describe(self) -> str:
-        what = "non-base models" if self.counted == "non_base" else "models"
+        what = "non-base model" if self.counted == "non_base" else "model"
         if self.max == self.min:
-            return f"exactly {self.min} {what if self.min != 1 else what[:-1]}"
+            return f"exactly {self.min} {what}{'s' if self.min != 1 else ''}"
         if self.max is None:
-            return f"at least {self.min} {what}"
-        return f"{self.min} to {self.max} {what}"
+            return f"at least {self.min} {what}{'s' if self.min != 1 else ''}"
+        return f"{self.min} to {self.max} {what}s"
 
 
 @dataclass(frozen=True)
