@@ -16,7 +16,16 @@ from mergelint.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 RULE_FIXTURES = ROOT / "tests" / "fixtures" / "rules"
 # Third-party configs: read where they lie, never copied into the repository.
-CORPUS = Path(os.environ.get("MERGELINT_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+def _corpus() -> Path:
+    """$MERGELINT_CORPUS, else the shared folder beside the checkout, else the workplace's copy."""
+    if "MERGELINT_CORPUS" in os.environ:
+        return Path(os.environ["MERGELINT_CORPUS"])
+    beside = ROOT.parent / "shared" / "corpus"
+    return beside if beside.is_dir() else Path("/work/shared/corpus")
+
+
+CORPUS = _corpus()
 
 
 # Rules that read the models' own files (ML3xx, and model-not-found, which says when a model

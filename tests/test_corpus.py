@@ -15,18 +15,15 @@ models are Hub repositories that are not at hand here, so nothing is asserted ab
 them beyond what the YAML alone shows. They are never guessed from names.
 """
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
+from checker_support import CORPUS
 from mergelint.checker import check_source, read_source
 from mergelint.document import parse
 
-CORPUS = Path(os.environ.get("MERGELINT_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus")
 
 # file prefix -> rules that must report the cause (each with severity error or warning)
 EXPECTED = {
