@@ -174,23 +174,46 @@ def code_actions(
     # request, never on the automatic requests an editor makes as the cursor moves.
     asked_for = bool(only) or params.context.trigger_kind != types.CodeActionTriggerKind.Automatic
     if asked_for and _wanted(FIX_ALL, only) and any(f.preferred_fix for f in analysis.findings):
-        action = fix_all(analysis, uri, version, caps)
-        if action is not None:
-            actions.append(action)
+        if caps.resolve_action_edits:
+            # Its edit is worked out in codeAction/resolve, when it is chosen: the answer to
+            # Ctrl+. (which VS Code does not even show source actions for) stays as quick as
+            # an automatic one, however many fixes the document needs.
+            actions.append(types.CodeAction(title=FIX_ALL_TITLE, kind=FIX_ALL, data={FIX_ALL_DATA: uri}))
+        else:
+            action = fix_all(analysis, uri, version, caps)
+            if action is not None:
+                actions.append(action)
     return actions
 
 
-def fix_all(analysis: Analysis, uri: str, version, caps: Resolved) -> types.CodeAction | None:
+FIX_ALL_TITLE = "Fix all auto-fixable mergelint problems"
+FIX_ALL_DATA = "mergelintFixAll"  # the key of a fix-all action's data: the document's URI
+
+
+def fix_all_edit(analysis: Analysis, uri: str, version, caps: Resolved) -> types.WorkspaceEdit | None:
     from mergelint.fixing import fix_source
 
     from mergelint.settings import Settings
 
+    if analysis.status != CHECKED or analysis.source is None:
+        return None
     fixed, _, applied = fix_source(analysis.source, analysis.settings or Settings())
     if not applied or fixed.text == analysis.text:
         return None
     edits = minimal_edits(analysis.index, analysis.text, fixed.text)
-    return types.CodeAction(
-        title="Fix all auto-fixable mergelint problems",
-        kind=FIX_ALL,
-        edit=workspace_edit(uri, version, edits, caps),
-    )
+    return workspace_edit(uri, version, edits, caps)
+
+
+def fix_all(analysis: Analysis, uri: str, version, caps: Resolved) -> types.CodeAction | None:
+    edit = fix_all_edit(analysis, uri, version, caps)
+    if edit is None:
+        return None
+    return types.CodeAction(title=FIX_ALL_TITLE, kind=FIX_ALL, edit=edit)
+
+
+def resolve(action: types.CodeAction, analysis: Analysis, uri: str, caps: Resolved) -> types.CodeAction:
+    """A fix-all action with its edit, for the document as it is now (versioned, so that an
+    editor holding another version refuses it); with no change at all when nothing is left to fix."""
+    edit = fix_all_edit(analysis, uri, analysis.version, caps)
+    action.edit = edit if edit is not None else types.WorkspaceEdit(changes={})
+    return action

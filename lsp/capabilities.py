@@ -27,6 +27,7 @@ class Resolved:
     markdown_completion: bool = True
     hierarchical_symbols: bool = True
     preferred_actions: bool = True
+    resolve_action_edits: bool = False  # codeAction/resolve may fill in an action's edit
 
     @staticmethod
     def of(caps: types.ClientCapabilities | None) -> "Resolved":
@@ -53,4 +54,6 @@ class Resolved:
                 _get(caps, "text_document", "document_symbol", "hierarchical_document_symbol_support", default=False)
             ),
             preferred_actions=bool(_get(caps, "text_document", "code_action", "is_preferred_support", default=False)),
+            resolve_action_edits=bool(_get(caps, "text_document", "code_action", "data_support", default=False))
+            and "edit" in list(_get(caps, "text_document", "code_action", "resolve_support", "properties", default=[])),
         )

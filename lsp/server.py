@@ -27,7 +27,7 @@ from pygls.uris import to_fs_path
 from mergelint import __version__
 from mergelint.checker import unknown_rule_names
 
-from . import actions, completion, definition, facts, hover, settings, symbols
+from . import actions, completion, definition, facts, hover, settings, stdio, symbols
 from .analysis import BINARY, TOO_LARGE, Analysis
 from .capabilities import Resolved
 from .documents import DocState, is_candidate, is_yaml, tree
@@ -328,7 +328,8 @@ def build() -> MergelintServer:
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(
-            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll, actions.FIX_ALL]
+            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll, actions.FIX_ALL],
+            resolve_provider=True,
         ),
     )
     async def code_action(ls: MergelintServer, params: types.CodeActionParams):
@@ -342,6 +343,19 @@ def build() -> MergelintServer:
             None, actions.code_actions, analysis, state.uri, analysis.version, params, ls.caps
         )
         return found_actions or None
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def resolve_code_action(ls: MergelintServer, action: types.CodeAction):
+        data = action.data if isinstance(action.data, dict) else {}
+        uri = data.get(actions.FIX_ALL_DATA)
+        if action.edit is not None or not isinstance(uri, str):
+            return action
+        found = await ls.current(uri)
+        if found is None:
+            return action
+        state, analysis = found
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, actions.resolve, action, analysis, state.uri, ls.caps)
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,
@@ -415,7 +429,7 @@ def run(tcp: str | None = None) -> None:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
-        server.start_io()
+        stdio.serve(server)
 
 
 __all__ = ["MergelintServer", "build", "run"]

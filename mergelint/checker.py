@@ -69,7 +69,12 @@ def check_source(
     """
     facts = Facts(inspector or Inspector(base_dir, online=settings.online), for_run=for_run)
     with gc_paused():
-        return _check_source(source, settings, facts)
+        found = _check_source(source, settings, facts)
+        # The per-check memo keeps each document's config view, and so its whole tree: let it
+        # go while the collector is still paused, else its first pass after the pause (over
+        # the young objects still alive) scans the tree, about 10 ms on a 4,600-line config.
+        del facts
+    return found
 
 
 def _check_source(source: Source, settings: Settings, facts: Facts) -> list[Diagnostic]:

@@ -60,13 +60,31 @@ def map_node(node: Node | None) -> Node | None:
     return node if node is not None and node.is_map else None
 
 
-def _reference(node: Node | None) -> ModelReference | None:
+def parse_value(value: object) -> tuple[ModelReference | None, ReferenceError | None]:
+    """reference_from_value(value), or the ReferenceError it raises."""
+    try:
+        return reference_from_value(value), None
+    except ReferenceError as error:
+        return None, error
+
+
+class References(dict):
+    """parse_value of each distinct string once (a frankenmerge names the same few models
+    thousands of times); ModelReference is frozen, so sharing one is safe."""
+
+    def parse(self, value: object) -> tuple[ModelReference | None, ReferenceError | None]:
+        if not isinstance(value, str):
+            return parse_value(value)
+        found = self.get(value)
+        if found is None:
+            found = self[value] = parse_value(value)
+        return found
+
+
+def _reference(node: Node | None, references: References) -> ModelReference | None:
     if node is None:
         return None
-    try:
-        return reference_from_value(node.value)
-    except ReferenceError:
-        return None
+    return references.parse(node.value)[0]
 
 
 def _layer_range(node: Node | None) -> tuple[int, int] | None:
@@ -78,22 +96,23 @@ def _layer_range(node: Node | None) -> tuple[int, int] | None:
     return None
 
 
-def _input(entry: Node) -> Input | None:
+def _input(entry: Node, references: References) -> Input | None:
     if not entry.is_map:
         return None
     model = entry.get("model")
     lr = entry.get("layer_range")
-    return Input(entry, model, _reference(model), map_node(entry.get("parameters")), _layer_range(lr), lr)
+    return Input(entry, model, _reference(model, references), map_node(entry.get("parameters")), _layer_range(lr), lr)
 
 
 class ConfigView:
     def __init__(self, root: Node):
         self.root = root
+        self.references = References()  # every reference string parsed in this document
         self.method_node = root.get("merge_method")
         name = self.method_node.value if self.method_node is not None else None
         self.method: MergeMethod | None = METHODS.get(name) if isinstance(name, str) else None
         self.base_node = root.get("base_model")
-        self.base = _reference(self.base_node)
+        self.base = _reference(self.base_node, self.references)
         self.params = map_node(root.get("parameters"))
         self.groups: list[Group] = []
         self._collect(root, "", None)
@@ -107,7 +126,7 @@ class ConfigView:
         models = owner.get("models")
         if models is not None and models.is_seq and models.items:
             group = Group("models", models, f"{prefix}models", module_params=module_params)
-            group.inputs = [i for i in map(_input, models.items) if i is not None]
+            group.inputs = [i for i in (_input(e, self.references) for e in models.items) if i is not None]
             group.base_node, group.base = self.base_node, self.base
             # mergekit appends the top-level base when it is not listed (models: syntax only).
             if self.base is not None and all(i.ref != self.base for i in group.inputs):
@@ -127,10 +146,11 @@ class ConfigView:
                 )
                 sources = slice_.get("sources")
                 if sources is not None and sources.is_seq:
-                    group.inputs = [i for i in map(_input, sources.items) if i is not None]
+                    group.inputs = [i for i in (_input(e, self.references) for e in sources.items) if i is not None]
                 own_base = slice_.get("base_model")
                 if own_base is not None:
-                    group.base_node, group.base, group.base_from_slice = own_base, _reference(own_base), True
+                    group.base_node, group.base_from_slice = own_base, True
+                    group.base = _reference(own_base, self.references)
                 else:
                     group.base_node, group.base = self.base_node, self.base
                 self.groups.append(group)

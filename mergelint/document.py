@@ -12,6 +12,7 @@ import contextlib
 import gc
 import re
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Iterator, NamedTuple
 
 import yaml
@@ -22,10 +23,49 @@ import yaml
 # inside the text, `|#`. A text with one of them is read by the pure-Python loader itself.
 _MAY_DIFFER = re.compile(r"\t|\ufeff|:[,\]}]|[|>]#|^[^#\n]*[?!]", re.MULTILINE)
 
+# _MAY_DIFFER's alternatives but the last, as plain substrings (found much faster than by the regex)
+_MAY_DIFFER_PLAIN = ("\t", "\ufeff", ":,", ":]", ":}", "|#", ">#")
+
+
+def _may_differ(text: str) -> bool:
+    """Whether _MAY_DIFFER matches somewhere in `text`."""
+    if "?" in text or "!" in text:
+        return _MAY_DIFFER.search(text) is not None
+    return any(plain in text for plain in _MAY_DIFFER_PLAIN)
+
+
 try:
     _Loader = yaml.CSafeLoader
 except AttributeError:  # PyYAML built without libyaml: same semantics, slower
     _Loader = yaml.SafeLoader
+
+
+class _CLoader(_Loader):
+    """The C loader, with the Python calls it makes for every node made cheaper.
+
+    Used only while no path resolvers are registered (mergelint registers none): then a tag
+    depends on nothing but (kind, value, implicit), so each distinct one is resolved once
+    per text, and descending and ascending the resolver's path does nothing, as in
+    BaseResolver itself.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._tags: dict = {}
+
+    def resolve(self, kind, value, implicit):
+        key = (kind, value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = _Loader.resolve(self, kind, value, implicit)
+        return tag
+
+    def descend_resolver(self, current_node, current_index):
+        pass
+
+    def ascend_resolver(self):
+        pass
+
 
 MAX_DEPTH = 100
 # Anchors and aliases can describe a tree exponentially larger than the text
@@ -106,6 +146,27 @@ class Node:
                 stack.append(v)
                 stack.append(k)
 
+    def collections(self) -> Iterator["Node"]:
+        """The mappings and lists of walk(), in its order: scalars, which have no children, are
+        never put on the stack (most nodes of a large config are scalars)."""
+        stack: list[Node] = [self]
+        seen: set[int] = set()
+        pop, push = stack.pop, stack.append
+        while stack:
+            node = pop()
+            if node.kind == "scalar" or id(node) in seen:
+                continue
+            seen.add(id(node))
+            yield node
+            for item in reversed(node.items):
+                if item.kind != "scalar":
+                    push(item)
+            for k, v in reversed(node.pairs):
+                if v.kind != "scalar":
+                    push(v)
+                if k.kind != "scalar":
+                    push(k)
+
 
 @dataclass
 class YamlProblem:
@@ -124,6 +185,7 @@ class YamlDocument:
 
 
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_ONE = 1
 
 
 class Source:
@@ -135,8 +197,12 @@ class Source:
         # Lines as the YAML parser counts them (its marks are positions in these lines):
         # \r\n, \r, \n, NEL, LS and PS end a line; str.splitlines() also splits on
         # \v, \f and others, and would shift every position after one.
-        self.lines = _LINE_BREAK.split(text)
-        self._line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+        if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+            self.lines = _LINE_BREAK.split(text)
+            self._line_starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+        else:  # only \n ends lines: the same table, built without a regex
+            self.lines = text.split("\n")
+            self._line_starts = list(accumulate(map(_ONE.__add__, map(len, self.lines[:-1])), initial=0))
         first = _LINE_BREAK.search(text)
         self.newline = first.group() if first else "\n"  # what inserted lines should end with
 
@@ -160,8 +226,13 @@ class Source:
         return self.position(len(self.text))
 
 
+_tuple_new = tuple.__new__  # a NamedTuple without its Python-level __new__: same class, same fields
+
+
 def _mark_range(start, end) -> Range:
-    return Range(Position(start.line, start.column), Position(end.line, end.column))
+    return _tuple_new(
+        Range, (_tuple_new(Position, (start.line, start.column)), _tuple_new(Position, (end.line, end.column)))
+    )
 
 
 class _Unreadable(Exception):
@@ -183,56 +254,117 @@ _SCALAR_CONSTRUCTORS = {
 _PLAIN_TAGS = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+# str's constructor gives a scalar node's own text: read it directly (same value).
+_STR_IS_TEXT = _SCALAR_CONSTRUCTORS[_STR_TAG] is yaml.constructor.SafeConstructor.construct_yaml_str
+_new = object.__new__
+
+
 class _Builder:
-    """Turns composed PyYAML nodes into `Node`s, constructing values with safe_load's rules."""
+    """Turns composed PyYAML nodes into `Node`s, constructing values with safe_load's rules.
+
+    Scalars, most of the nodes of a large config, are made by `_scalar` with no further
+    Python call: the range and the node without their Python-level constructors (same
+    classes, same fields), a plain string is the node's own text (what str's constructor
+    returns), and the other plain scalars (int, float, bool, null: pure functions of their
+    text) are constructed once per distinct tag and text in the document.
+    """
 
     def __init__(self, loader):
         self.loader = loader
         self.memo: dict[int, Node] = {}
+        self.values: dict[tuple[str, str], object] = {}
+
+    def _scalar(self, ynode) -> Node:
+        tag = ynode.tag
+        if tag == _STR_TAG and _STR_IS_TEXT:
+            value = ynode.value
+        else:
+            key = (tag, ynode.value)
+            value = self.values.get(key, _BUILDING)
+            if value is _BUILDING:
+                construct = _SCALAR_CONSTRUCTORS.get(tag)
+                loader = self.loader
+                try:
+                    value = construct(loader, ynode) if construct is not None else loader.construct_object(ynode)
+                except (ValueError, KeyError, TypeError, OverflowError):
+                    # e.g. `!!int nope`: safe_load itself fails here, with no position.
+                    short = tag.rsplit(":", 1)[-1]
+                    message = f"{ynode.value!r} cannot be read as !!{short}"
+                    raise _Unreadable(message, ynode.start_mark, ynode.end_mark) from None
+                if construct is not None and value == value:  # (NaN: constructed each time, as before)
+                    self.values[key] = value
+        start, end = ynode.start_mark, ynode.end_mark
+        node = _new(Node)
+        # the fields in Node's order, as its __init__ sets them
+        node.kind = "scalar"
+        node.range = _tuple_new(
+            Range, (_tuple_new(Position, (start.line, start.column)), _tuple_new(Position, (end.line, end.column)))
+        )
+        node.value = value
+        node.items = []
+        node.pairs = []
+        # The C loader gives plain scalars style "", the Python loader None: keep None.
+        node.style = ynode.style or None
+        node.tag = tag
+        node.size = 1
+        self.memo[id(ynode)] = node
+        return node
 
     def build(self, ynode, depth: int = 0) -> Node:
         if depth > MAX_DEPTH:
             raise _Unreadable(f"nesting deeper than {MAX_DEPTH} levels", ynode.start_mark)
+        memo = self.memo
         # An alias is the same composed node object: build it once and share it.
-        cached = self.memo.get(id(ynode))
+        cached = memo.get(id(ynode))
         if cached is not None:
             if cached.value is _BUILDING:
                 raise _Unreadable("an alias refers to a node that contains it (a recursive alias)", ynode.start_mark)
             return cached
-        rng = _mark_range(ynode.start_mark, ynode.end_mark)
         if isinstance(ynode, yaml.ScalarNode):
-            construct = _SCALAR_CONSTRUCTORS.get(ynode.tag)
-            try:
-                value = construct(self.loader, ynode) if construct is not None else self.loader.construct_object(ynode)
-            except (ValueError, KeyError, TypeError, OverflowError):
-                # e.g. `!!int nope`: safe_load itself fails here, with no position.
-                tag = ynode.tag.rsplit(":", 1)[-1]
-                raise _Unreadable(f"{ynode.value!r} cannot be read as !!{tag}", ynode.start_mark, ynode.end_mark) from None
-            # The C loader gives plain scalars style "", the Python loader None: keep None.
-            node = Node("scalar", rng, value, style=ynode.style or None, tag=ynode.tag)
-            self.memo[id(ynode)] = node
-            return node
+            return self._scalar(ynode)
+        rng = _mark_range(ynode.start_mark, ynode.end_mark)
         is_seq = isinstance(ynode, yaml.SequenceNode)
         node = Node("seq" if is_seq else "map", rng, _BUILDING, tag=ynode.tag)
         if ynode.flow_style:
             node.style = "[" if is_seq else "{"
-        self.memo[id(ynode)] = node
+        memo[id(ynode)] = node
+        # Children: what build(child, depth + 1) gives, a scalar made directly when it may be.
+        inline = depth < MAX_DEPTH
+        scalar, build, scalar_class = self._scalar, self.build, yaml.ScalarNode
+        size = 1
         if is_seq:
-            node.items = [self.build(child, depth + 1) for child in ynode.value]
-            value: object = [child.value for child in node.items]
+            items = node.items
+            for child in ynode.value:
+                if inline and child.__class__ is scalar_class:
+                    built = memo.get(id(child)) or scalar(child)
+                else:
+                    built = build(child, depth + 1)
+                items.append(built)
+                size += built.size
+            value: object = [child.value for child in items]
         else:
             self.loader.flatten_mapping(ynode)  # applies `<<` merge keys, as safe_load does
             mapping: dict = {}
+            pairs = node.pairs
             for yk, yv in ynode.value:
-                k, v = self.build(yk, depth + 1), self.build(yv, depth + 1)
-                node.pairs.append((k, v))
+                if inline and yk.__class__ is scalar_class:
+                    k = memo.get(id(yk)) or scalar(yk)
+                else:
+                    k = build(yk, depth + 1)
+                if inline and yv.__class__ is scalar_class:
+                    v = memo.get(id(yv)) or scalar(yv)
+                else:
+                    v = build(yv, depth + 1)
+                pairs.append((k, v))
+                size += k.size + v.size
                 try:
                     mapping[k.value] = v.value
                 except TypeError:
                     raise _Unreadable("a mapping key must be a plain value, not a list or mapping", yk.start_mark) from None
             value = mapping
         # Everything downstream walks the tree with aliases expanded: bound that size.
-        node.size = 1 + sum(c.size for c in node.items) + sum(k.size + v.size for k, v in node.pairs)
+        node.size = size
         if node.size > MAX_EXPANDED_NODES:
             raise _Unreadable(
                 f"the document expands to more than {MAX_EXPANDED_NODES:,} nodes through aliases", ynode.start_mark
@@ -292,11 +424,12 @@ def gc_paused() -> Iterator[None]:
 
 def parse(source: Source) -> list[YamlDocument]:
     """Every document of the stream. A syntax error ends the stream at that document."""
-    documents, guarded = _read(source, _Loader)
+    fast = _CLoader if _Loader is not yaml.SafeLoader and not _Loader.yaml_path_resolvers else _Loader
+    documents, guarded = _read(source, fast)
     # Re-read with mergekit's own loader where libyaml may read differently, unless libyaml hit
     # a guard (depth, aliases): PyYAML's scanner is quadratic in flow depth, and would only
     # take long to refuse the same text.
-    if _Loader is not yaml.SafeLoader and not guarded and _MAY_DIFFER.search(source.text):
+    if _Loader is not yaml.SafeLoader and not guarded and _may_differ(source.text):
         documents, _ = _read(source, yaml.SafeLoader)
     if not source.text.endswith(("\n", "\r", "\x85", "\u2028", "\u2029")):
         _clamp_to_end(documents, source.end)

@@ -57,10 +57,15 @@ def _validator():
     return jsonschema_rs.validator_for(schema())
 
 
+_AS_IS = (str, int, bool, type(None))
+
+
 def to_json(value: object) -> object:
     """YAML values as JSON: safe_load can also give dates, bytes, sets and non-string keys."""
+    if type(value) in _AS_IS:  # the common leaves, as the tests below would return them
+        return value
     if isinstance(value, dict):
-        return {_key(k): to_json(v) for k, v in value.items()}
+        return {k if type(k) is str else _key(k): to_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [to_json(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):

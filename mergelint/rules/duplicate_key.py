@@ -29,7 +29,15 @@ def check(ctx: Context) -> None:
     root = ctx.document.root
     if root is None or ctx.view is None:
         return
-    for node in root.walk():
+    for node in root.collections():
+        pairs = node.pairs
+        if len(pairs) < 2:
+            continue
+        try:
+            if len({key.value for key, _ in pairs}) == len(pairs):
+                continue  # no two keys alike (merged-in ones included): nothing to report here
+        except TypeError:
+            pass
         # Only keys written in this mapping: one that overrides a key merged in with `<<`
         # is how merge keys are meant to be used, not a duplicate.
         own = [key for key, _ in node.pairs if node.range.start <= key.range.start <= node.range.end]

@@ -17,7 +17,7 @@ Use instead: merge one adapter per reference (`org/base+org/lora-a`), and list t
 other as its own model.
 """
 
-from merge_core.references import ReferenceError, reference_from_value
+from merge_core.references import ReferenceError
 
 from ..document import Node, Range
 from ..rule import Context, Rule
@@ -69,7 +69,6 @@ def check(ctx: Context) -> None:
         if id(node) in seen or not (node.is_scalar and isinstance(node.value, str) or node.is_map):
             continue
         seen.add(id(node))
-        try:
-            reference_from_value(node.value)
-        except ReferenceError as error:
+        _, error = view.references.parse(node.value)
+        if error is not None:
             ctx.report(RULE, _span(node, error), error.message)

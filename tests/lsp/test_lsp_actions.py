@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from lsp_support import apply_text_edits, change_doc, close_doc, code_actions, edits_of, of_rule, open_doc, published
+from lsp_support import (
+    TIMEOUT,
+    apply_text_edits,
+    change_doc,
+    close_doc,
+    code_actions,
+    edits_of,
+    of_rule,
+    open_doc,
+    published,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -166,6 +177,9 @@ async def test_fix_all(client: LanguageClient, workspace):
     )
     (action,) = result
     assert action.kind == "source.fixAll.mergelint"
+    # both profiles resolve an action's edit: fix-all's is worked out when it is chosen
+    assert action.edit is None
+    action = await asyncio.wait_for(client.code_action_resolve_async(action), TIMEOUT)
     edits = edits_of(action.edit, uri)
     new_text = apply_text_edits(text, edits)
     assert new_text == (

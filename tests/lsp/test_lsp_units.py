@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -80,3 +82,24 @@ def test_mergelint_does_not_import_lsp():
     for path in (ROOT / "merge_core").rglob("*.py"):
         for line in path.read_text().splitlines():
             assert not line.strip().startswith(("import lsp", "from lsp", "import mergelint", "from mergelint")), path
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the event-loop reader is for POSIX pipes")
+def test_stdio_reads_its_own_pipe_on_the_event_loop(tmp_path):
+    """Editors start the server with one pipe each way: those are read on the event loop;
+    a file, or one socket for both directions (non-blocking would reach stdout too), keep
+    pygls's reader."""
+    from lsp.stdio import usable
+
+    r_in, w_in = os.pipe()
+    r_out, w_out = os.pipe()
+    a, b = socket.socketpair()
+    with open(r_in, "rb") as stdin, open(w_out, "wb") as stdout, (tmp_path / "f").open("w+b") as file:
+        assert usable(stdin, stdout)
+        assert not usable(file, stdout)
+        with a.makefile("rb") as sock_in, a.makefile("wb") as sock_out:
+            assert not usable(sock_in, sock_out)
+    for fd in (w_in, r_out):
+        os.close(fd)
+    a.close()
+    b.close()
