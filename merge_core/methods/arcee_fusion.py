@@ -12,3 +12,36 @@ METHOD = MergeMethod(
     task_vectors=True,
     uses_rng=True,
 )
+
+OPTIONAL_TENSORS = "passthrough_singleton"
+SAMPLE = 1_000_000
+
+
+def result_dtype(dtype):
+    """mergekit 0.1.5 multiplies by a float32 mask, so half-precision inputs come out float32."""
+    import torch
+
+    return torch.promote_types(dtype, torch.float32)
+
+
+def merge(group, params):
+    """Keep the other model's change where its importance |X - B| * KL(softmax X || softmax B)
+    (per row) reaches median + 1.5 * IQR; quantiles from a 1M-element sample (drawn with
+    replacement from the generator) on larger tensors."""
+    import torch
+    import torch.nn.functional as F
+
+    base = group.base_tensor
+    other = group.tensors[group.others[0]]
+    diff = (other - base).abs()
+    p = F.softmax(other, dim=-1) + 1e-8
+    q = F.softmax(base, dim=-1) + 1e-8
+    importance = diff * torch.sum(p * torch.log(p / q), dim=-1, keepdim=True)
+    flat = importance.reshape(-1)
+    if flat.numel() > SAMPLE:
+        flat = flat[torch.randint(flat.numel(), (SAMPLE,), device=flat.device, generator=group.generator)]
+    ordered, _ = torch.sort(flat)
+    qs = (torch.tensor([0.25, 0.5, 0.75]).to(ordered.device) * (ordered.numel() - 1)).long()
+    q1, median, q3 = ordered[qs]
+    mask = (importance >= median + 1.5 * (q3 - q1)).float()
+    return base + (other - base) * mask

@@ -10,3 +10,10 @@ METHOD = task_arithmetic_family(
     extra=(GAMMA,),
     reference_url="https://arxiv.org/abs/2312.06795",
 )
+
+
+def merge(group, params):
+    """The generalized task arithmetic recipe with this method's consensus and sparsifier."""
+    from .gta import merge_family
+
+    return merge_family(METHOD.name, group, params)

@@ -11,3 +11,10 @@ METHOD = task_arithmetic_family(
     extra=(EPSILON,),
     reference_url="https://arxiv.org/abs/2406.11617",
 )
+
+
+def merge(group, params):
+    """The generalized task arithmetic recipe with this method's consensus and sparsifier."""
+    from .gta import merge_family
+
+    return merge_family(METHOD.name, group, params)

@@ -72,3 +72,91 @@ def task_arithmetic_family(
         task_vectors=True,
         uses_rng=uses_rng,
     )
+
+
+# ---- the math (torch is imported only when a merge runs) -------------------------------
+
+CONSENSUS = {  # method -> (sign consensus, sparsifier)
+    "task_arithmetic": (False, None),
+    "ties": (True, "magnitude"),
+    "dare_ties": (True, "random"),
+    "dare_linear": (False, "random"),
+    "breadcrumbs": (False, "magnitude_outliers"),
+    "breadcrumbs_ties": (True, "magnitude_outliers"),
+    "della": (True, "della_magprune"),
+    "della_linear": (False, "della_magprune"),
+}
+
+
+def sign_consensus_mask(deltas, mask_dtype):
+    """TIES election: per element, the sign of the summed deltas; True where a delta agrees."""
+    sign = deltas.sign().to(mask_dtype)
+    majority = (deltas.sum(dim=0) >= 0).to(mask_dtype) * 2 - 1
+    return sign == majority
+
+
+CHUNK = 1 << 22  # elements per step of the elementwise part (bounds its scratch memory)
+
+
+def merge_family(method: str, group, params: dict):
+    """base + lambda * (consensus-)weighted sum of the (sparsified) task vectors.
+
+    Weights are materialised in the tensors' dtype (bf16 0.3 is 0.30078125) as mergekit
+    0.1.5 does; with consensus the divisor is the sum of the agreeing models' weights.
+    Sparsification needs whole task vectors (its cut-off and L1 rescale are per tensor);
+    everything after it is elementwise and runs in chunks of CHUNK elements, which gives
+    the same numbers with a fraction of the scratch memory.
+    """
+    import torch
+
+    from . import sparsify as sp
+
+    consensus, sparsifier = CONSENSUS[method]
+    base = group.base_tensor
+    others = group.others
+    if not others:
+        return base
+    deltas = base.new_empty((len(others), *base.shape))
+    for row, i in enumerate(others):
+        delta = torch.sub(group.tensors[i], base, out=deltas[row])
+        group.done(i)
+        p = group.params[i]
+        if sparsifier == "magnitude":
+            delta = sp.magnitude(delta, p["density"], params["rescale"], group.mergekit_sort)
+        elif sparsifier == "random":
+            delta = sp.bernoulli(delta, p["density"], params["rescale"], group.generator)
+        elif sparsifier == "magnitude_outliers":
+            delta = sp.magnitude_outliers(delta, p["density"], p["gamma"], params["rescale"], group.mergekit_sort)
+        elif sparsifier == "della_magprune":
+            delta = sp.della_magprune(delta, p["density"], p["epsilon"], params["rescale"], group.generator)
+        if delta.data_ptr() != deltas[row].data_ptr():
+            deltas[row] = delta
+        del delta
+    k = len(others)
+    weights = torch.tensor(group.values("weight", others), dtype=deltas.dtype, device=deltas.device).view(k, 1)
+    flat = deltas.view(k, -1)
+    flat.mul_(weights)
+    b = base.reshape(-1)
+    out = torch.empty_like(b)
+    mask_dtype = torch.int8 if params["int8_mask"] else base.dtype
+    if not consensus:
+        divisor = weights.sum(dim=0)
+        divisor[divisor.abs() < 1e-8] = 1
+    for start in range(0, max(b.numel(), 1), CHUNK):
+        d = flat[:, start:start + CHUNK]
+        if consensus:
+            mask = sign_consensus_mask(d, mask_dtype)
+            mixed = (d * mask).sum(dim=0)
+            div = (weights * mask).sum(dim=0)
+            del mask
+            div[div == 0] = 1
+        else:
+            mixed = d.sum(dim=0)
+            div = divisor
+        if params["normalize"]:
+            mixed /= div
+        if params["lambda"] != 1:
+            mixed *= params["lambda"]
+        out[start:start + CHUNK] = b[start:start + CHUNK] + mixed
+        del d, mixed, div
+    return out.view(base.shape)

@@ -19,3 +19,15 @@ METHOD = MergeMethod(
     reference_url="https://huggingface.co/alchemonaut/QuartetAnemoi-70B-t0.0001",
     task_vectors=True,
 )
+
+OPTIONAL_TENSORS = "passthrough_base_singleton"
+
+
+def merge(group, params):
+    """Per element: take the other model where it is within t of the base, blend in between."""
+    import torch
+
+    a = group.base_tensor
+    b = group.tensors[group.others[0]]
+    w = (params["t"] / torch.abs(a - b).clamp(min=1e-6)).clamp(min=0, max=1)
+    return w * b + (1 - w) * a

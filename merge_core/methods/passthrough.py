@@ -17,3 +17,10 @@ METHOD = MergeMethod(
         ),
     ),
 )
+
+
+def merge(group, params):
+    """The single input, multiplied by its `scale` when one is set."""
+    scale = group.params[0].get("scale")
+    x = group.tensors[0]
+    return x if scale is None else x * scale

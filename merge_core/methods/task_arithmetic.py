@@ -8,3 +8,10 @@ METHOD = task_arithmetic_family(
     rescale=False,
     reference_url="https://arxiv.org/abs/2212.04089",
 )
+
+
+def merge(group, params):
+    """The generalized task arithmetic recipe with this method's consensus and sparsifier."""
+    from .gta import merge_family
+
+    return merge_family(METHOD.name, group, params)

@@ -9,3 +9,10 @@ METHOD = task_arithmetic_family(
     rescale=False,
     reference_url="https://arxiv.org/abs/2306.01708",
 )
+
+
+def merge(group, params):
+    """The generalized task arithmetic recipe with this method's consensus and sparsifier."""
+    from .gta import merge_family
+
+    return merge_family(METHOD.name, group, params)

@@ -1,0 +1,300 @@
+"""Checkpoints on disk: where a model is, what tensors it has, and lazy reads of them.
+
+Safetensors files are memory-mapped and each tensor is a zero-copy view of its
+bytes; once the engine is done with a tensor it calls `release`, which tells the
+kernel to drop those pages from this process (they stay in the page cache), so
+resident memory holds only the tensors in flight, however large the model.
+Headers are read as data: nothing from a model repository is ever executed.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ModelError
+from .references import ModelPath
+
+# safetensors dtype names -> (torch dtype name, bytes per element)
+ST_DTYPES: dict[str, tuple[str, int]] = {
+    "F64": ("float64", 8),
+    "F32": ("float32", 4),
+    "F16": ("float16", 2),
+    "BF16": ("bfloat16", 2),
+    "I64": ("int64", 8),
+    "I32": ("int32", 4),
+    "I16": ("int16", 2),
+    "I8": ("int8", 1),
+    "U8": ("uint8", 1),
+    "BOOL": ("bool", 1),
+    "F8_E4M3": ("float8_e4m3fn", 1),
+    "F8_E5M2": ("float8_e5m2", 1),
+}
+TORCH_TO_ST = {v[0]: k for k, v in ST_DTYPES.items()}
+ITEMSIZE = {v[0]: v[1] for v in ST_DTYPES.values()}
+FLOATING = {"float64", "float32", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2"}
+MAX_HEADER = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    dtype: str  # torch dtype name
+    shape: tuple[int, ...]
+    file: "SafetensorsFile"
+    start: int  # absolute byte offsets in the file
+    end: int
+
+    @property
+    def nbytes(self) -> int:
+        return self.end - self.start
+
+    @property
+    def numel(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+
+class SafetensorsFile:
+    """One .safetensors file: its header now, its tensors on demand."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._mm: mmap.mmap | None = None
+        self._fd: int | None = None
+        try:
+            with open(path, "rb") as f:
+                head = f.read(8)
+                if len(head) != 8:
+                    raise ModelError(f"{path}: not a safetensors file (shorter than 8 bytes)")
+                (n,) = struct.unpack("<Q", head)
+                if n > MAX_HEADER:
+                    raise ModelError(f"{path}: corrupt safetensors header (claims {n} bytes)")
+                raw = f.read(n)
+                size = os.fstat(f.fileno()).st_size
+        except OSError as e:
+            raise ModelError(f"{path}: cannot read: {e.strerror or e}") from None
+        if len(raw) != n:
+            raise ModelError(f"{path}: truncated safetensors header")
+        try:
+            header = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ModelError(f"{path}: corrupt safetensors header: {e}") from None
+        if not isinstance(header, dict):
+            raise ModelError(f"{path}: corrupt safetensors header")
+        self.size = size
+        self.metadata = header.pop("__metadata__", None) or {}
+        base = 8 + n
+        self.tensors: dict[str, TensorInfo] = {}
+        for name, meta in header.items():
+            try:
+                dtype, itemsize = ST_DTYPES[meta["dtype"]]
+                shape = tuple(int(d) for d in meta["shape"])
+                begin, end = (int(x) for x in meta["data_offsets"])
+            except KeyError as e:
+                if isinstance(meta, dict) and "dtype" in meta and meta["dtype"] not in ST_DTYPES:
+                    raise ModelError(f"{path}: tensor {name}: unsupported dtype {meta['dtype']}") from None
+                raise ModelError(f"{path}: corrupt header entry for tensor {name}: missing {e}") from None
+            except (TypeError, ValueError):
+                raise ModelError(f"{path}: corrupt header entry for tensor {name}") from None
+            numel = 1
+            for d in shape:
+                numel *= d
+            if end - begin != numel * itemsize or begin < 0 or base + end > size:
+                raise ModelError(
+                    f"{path}: tensor {name}: header says {shape} {dtype} at bytes {begin}..{end}, "
+                    f"which does not fit the file ({size} bytes): the file is corrupt or truncated"
+                )
+            self.tensors[name] = TensorInfo(name, dtype, shape, self, base + begin, base + end)
+
+    def _map(self, tensor: str) -> mmap.mmap:
+        if self._mm is None:
+            try:
+                self._fd = os.open(self.path, os.O_RDONLY)
+                if os.fstat(self._fd).st_size < self.size:
+                    raise ModelError(f"{self.path}: the file was truncated after its header was read "
+                                     f"(reading tensor {tensor})")
+                # ACCESS_COPY gives a writable (copy-on-write) view that torch accepts without
+                # copying; nothing ever writes to it, so every page stays backed by the file.
+                self._mm = mmap.mmap(self._fd, 0, access=mmap.ACCESS_COPY)
+            except OSError as e:
+                raise ModelError(f"{self.path}: cannot open (reading tensor {tensor}): {e.strerror or e}") from None
+        return self._mm
+
+    def view(self, info: TensorInfo):
+        """A zero-copy CPU tensor over the tensor's bytes."""
+        import torch
+
+        mm = self._map(info.name)
+        try:
+            if os.fstat(self._fd).st_size < info.end:
+                raise ModelError(f"{self.path}: file truncated while reading tensor {info.name}")
+        except OSError as e:
+            raise ModelError(f"{self.path}: cannot read tensor {info.name}: {e.strerror or e}") from None
+        dtype = getattr(torch, info.dtype)
+        if info.numel == 0:
+            return torch.empty(info.shape, dtype=dtype)
+        t = torch.frombuffer(mm, dtype=torch.uint8, count=info.nbytes, offset=info.start)
+        return t.view(dtype).view(info.shape)
+
+    def release(self, info: TensorInfo) -> None:
+        """Drop the tensor's pages from this process (they stay in the page cache)."""
+        if self._mm is None or info.nbytes == 0:
+            return
+        page = mmap.PAGESIZE
+        start = info.start // page * page
+        try:
+            self._mm.madvise(mmap.MADV_DONTNEED, start, info.end - start)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def prefetch(self, info: TensorInfo) -> None:
+        """Ask the kernel to start reading the tensor's pages (returns at once)."""
+        if info.nbytes == 0:
+            return
+        try:
+            mm = self._map(info.name)
+            page = mmap.PAGESIZE
+            start = info.start // page * page
+            mm.madvise(mmap.MADV_WILLNEED, start, info.end - start)
+        except (OSError, ValueError, AttributeError, ModelError):
+            pass
+
+    def close(self) -> None:
+        # The mapping is not closed explicitly: tensors made by `view` hold a reference to it
+        # (torch.frombuffer keeps its owner alive), and unmapping under them would leave them
+        # dangling. Dropping our reference unmaps it once the last such tensor is gone.
+        self._mm = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class Checkpoint:
+    """The weights of one model folder: tensor name -> TensorInfo, over one or more shards."""
+
+    def __init__(self, folder: str, label: str, allow_pickle: bool = False):
+        self.folder = folder
+        self.label = label
+        self.files: list[SafetensorsFile] = []
+        self.tensors: dict[str, TensorInfo] = {}
+        self.pickle_files: list[str] = []
+        index = os.path.join(folder, "model.safetensors.index.json")
+        single = os.path.join(folder, "model.safetensors")
+        if os.path.exists(index):
+            weight_map = _read_json(index).get("weight_map") or {}
+            for shard in sorted(set(weight_map.values())):
+                self._add(os.path.join(folder, shard))
+        elif os.path.exists(single):
+            self._add(single)
+        else:
+            others = sorted(f for f in os.listdir(folder) if f.endswith(".safetensors")
+                            and not f.startswith("adapter_model"))
+            if others:
+                for f in others:
+                    self._add(os.path.join(folder, f))
+            else:
+                bins = sorted(f for f in os.listdir(folder) if f.endswith(".bin") and "pytorch_model" in f)
+                if not bins:
+                    raise ModelError(f"{label}: no model.safetensors or pytorch_model.bin in {folder}")
+                if not allow_pickle:
+                    raise ModelError(
+                        f"{label}: only pickle checkpoints ({', '.join(bins)}) in {folder}; pickle files can run "
+                        "code when loaded. Convert them to safetensors, or pass --allow-pickle to load them "
+                        "with torch.load(weights_only=True)"
+                    )
+                self.pickle_files = [os.path.join(folder, b) for b in bins]
+                self._load_pickles()
+
+    def _add(self, path: str) -> None:
+        if not os.path.exists(path):
+            raise ModelError(f"{self.label}: shard {path} listed in the index is missing")
+        f = SafetensorsFile(path)
+        self.files.append(f)
+        for name, info in f.tensors.items():
+            self.tensors.setdefault(name, info)
+
+    def _load_pickles(self) -> None:
+        import torch
+
+        self._pickled: dict[str, Any] = {}
+        for path in self.pickle_files:
+            try:
+                sd = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            except Exception as e:  # noqa: BLE001 - any failure is this file's fault
+                raise ModelError(f"{path}: cannot load with weights_only=True: {e}") from None
+            for name, t in sd.items():
+                self._pickled[name] = t
+                info = TensorInfo(name, str(t.dtype).removeprefix("torch."), tuple(t.shape), None, 0,
+                                  t.numel() * t.element_size())
+                self.tensors.setdefault(name, info)
+
+    def read(self, info: TensorInfo):
+        if info.file is None:
+            return self._pickled[info.name]
+        return info.file.view(info)
+
+    def release(self, info: TensorInfo) -> None:
+        if info.file is not None:
+            info.file.release(info)
+
+    def prefetch(self, info: TensorInfo) -> None:
+        if info.file is not None:
+            info.file.prefetch(info)
+
+    def close(self) -> None:
+        for f in self.files:
+            f.close()
+
+
+def _read_json(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as e:
+        raise ModelError(f"{path}: cannot read: {e.strerror or e}") from None
+    except json.JSONDecodeError as e:
+        raise ModelError(f"{path}: not valid JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{path}: expected a JSON object")
+    return data
+
+
+def read_json(path: str) -> dict:
+    return _read_json(path)
+
+
+HUB_PATTERNS = ["*.json", "*.safetensors", "tokenizer.model", "*.txt", "*.jinja", "*.tiktoken"]
+
+
+def locate(path: ModelPath, what: str, *, online: bool, allow_pickle: bool = False) -> str:
+    """A local folder for a model or adapter path, found as the checker finds it
+    (merge_core.inspect: a folder relative to the working directory, as mergekit resolves
+    it, then the Hugging Face cache). With `online`, a Hub repository that is not cached is
+    downloaded (config, tokenizer and safetensors files; pickle weights only with allow_pickle).
+    """
+    from .inspect import Inspector
+
+    res = Inspector(online=False).resolve(path)
+    folder = res.facts.directory if res.facts is not None else None
+    if res.ok and folder and os.path.isdir(folder):
+        return folder
+    if res.status != "not-cached":
+        raise ModelError(f"{what} {path}: {res.message or res.status}")
+    if not online:
+        raise ModelError(f"{what} {path}: {res.message} (pass --online to download it)")
+    try:
+        import huggingface_hub
+    except ImportError:
+        raise ModelError(f"{what} {path}: downloading needs huggingface_hub (pip install huggingface_hub)") from None
+    patterns = HUB_PATTERNS + (["*.bin"] if allow_pickle else [])
+    try:
+        return huggingface_hub.snapshot_download(path.path, revision=path.revision, allow_patterns=patterns)
+    except Exception as e:  # noqa: BLE001 - the hub raises many kinds
+        raise ModelError(f"{what} {path}: cannot download: {type(e).__name__}: {e}") from None

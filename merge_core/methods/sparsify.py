@@ -1,0 +1,184 @@
+"""Task-vector sparsifiers for the generalized task arithmetic family (torch imported lazily).
+
+Semantics are mergekit 0.1.5's (`mergekit/sparsify.py`):
+- magnitude (ties): keep the max(1, int(density*n)) largest |delta|; density <= 0 drops all;
+- magnitude_outliers (breadcrumbs): drop the int(gamma*n) largest and the smallest so that
+  int(density*n) remain (the 0.1.5 fix: small tensors and gamma = 0 keep their delta);
+- random (dare): Bernoulli(density) mask;
+- della_magprune (della): per row, keep-probability rising with the rank of |delta| from
+  density - epsilon to density + epsilon;
+- rescale: whole-tensor L1 norm matching (mergekit's rule, not the papers' 1/p).
+
+mergekit selects by sorting every tensor (torch.argsort). Here the cut is found with a
+selection (kthvalue), O(n) instead of O(n log n): the kept set is the same except where
+several elements tie exactly at the cut-off magnitude; there mergekit's pick follows
+torch's unstable sort and mergelint keeps the lowest-index ones (documented).
+"""
+
+from __future__ import annotations
+
+_EPS = 1e-7
+
+
+def rescaled(tensor, mask, rescale: bool):
+    masked = tensor * mask
+    if not rescale:
+        return masked
+    before = tensor.abs().sum()
+    after = masked.abs().sum()
+    if before < _EPS or after < _EPS:
+        return masked
+    return masked * (before / after)
+
+
+def _kth_smallest(w, k: int):
+    """The k-th smallest value (1-based) of a 1-D tensor of non-negative floats, exactly.
+
+    Bit patterns of non-negative IEEE floats sort like their values, so a radix selection
+    finds it: one histogram of the 16-bit patterns (bfloat16/float16), or of the high then
+    the low half (float32). O(n) with no data-dependent worst case (quickselect degrades on
+    the many equal magnitudes of half-precision deltas).
+    """
+    import torch
+
+    if w.dtype in (torch.bfloat16, torch.float16):
+        cum = torch.bincount(w.view(torch.int16), minlength=1 << 15).cumsum(0)
+        idx = int(torch.searchsorted(cum, k))
+        return torch.tensor([idx], dtype=torch.int16).view(w.dtype).to(w.device)[0]
+    if w.dtype == torch.float32:
+        bits = w.view(torch.int32)
+        high = bits >> 16
+        cum = torch.bincount(high, minlength=1 << 15).cumsum(0)
+        top = int(torch.searchsorted(cum, k))
+        before = int(cum[top - 1]) if top > 0 else 0
+        low = bits[high == top] & 0xFFFF
+        cum2 = torch.bincount(low, minlength=1 << 16).cumsum(0)
+        bottom = int(torch.searchsorted(cum2, k - before))
+        return torch.tensor([(top << 16) | bottom], dtype=torch.int32).view(torch.float32).to(w.device)[0]
+    return torch.kthvalue(w, k).values
+
+
+def _pick(w, v, strict, need: int):
+    """strict (elements beyond the cut-off) plus the first `need` elements equal to v."""
+    if need <= 0:
+        return strict
+    ties = w == v
+    if need >= int(ties.count_nonzero()):
+        return strict | ties
+    strict[ties.nonzero().squeeze(1)[:need]] = True
+    return strict
+
+
+def _smallest_mask(w, k: int):
+    """Bool mask of the k smallest values of 1-D w, ties taken lowest index first."""
+    import torch
+
+    n = w.numel()
+    if k <= 0:
+        return torch.zeros(n, dtype=torch.bool, device=w.device)
+    if k >= n:
+        return torch.ones(n, dtype=torch.bool, device=w.device)
+    v = _kth_smallest(w, k)
+    below = w < v
+    return _pick(w, v, below, k - int(below.count_nonzero()))
+
+
+def _largest_mask(w, k: int):
+    """Bool mask of the k largest values of 1-D w, ties taken lowest index first."""
+    import torch
+
+    n = w.numel()
+    if k <= 0:
+        return torch.zeros(n, dtype=torch.bool, device=w.device)
+    if k >= n:
+        return torch.ones(n, dtype=torch.bool, device=w.device)
+    v = _kth_smallest(w, n - k + 1)
+    above = w > v
+    return _pick(w, v, above, k - int(above.count_nonzero()))
+
+
+def _magnitudes(tensor):
+    # |delta| in its own dtype: the selection works on the exact values (mergekit upcasts to
+    # float32 on CPU before sorting, which preserves order and ties)
+    return tensor.abs().reshape(-1)
+
+
+def magnitude(tensor, density: float, rescale: bool, sort: bool = False):
+    import torch
+
+    if density >= 1:
+        return tensor
+    if density <= 0 or tensor.numel() == 0:
+        return torch.zeros_like(tensor)
+    k = max(1, int(density * tensor.numel()))
+    w = _magnitudes(tensor)
+    if sort:
+        mask = torch.zeros(tensor.numel(), dtype=tensor.dtype, device=tensor.device)
+        mask[torch.argsort(w.float() if w.device.type == "cpu" else w, descending=True)[:k]] = 1
+    else:
+        mask = _largest_mask(w, k).to(tensor.dtype)
+    return rescaled(tensor, mask.reshape_as(tensor), rescale)
+
+
+def magnitude_outliers(tensor, density: float, gamma: float, rescale: bool, sort: bool = False):
+    import torch
+
+    if density >= 1:
+        return tensor
+    n = tensor.numel()
+    keep = int(density * n)
+    top = int(gamma * n)
+    bottom = max(0, n - keep - top)
+    w = _magnitudes(tensor)
+    if sort:
+        mask = torch.zeros(n, dtype=tensor.dtype, device=tensor.device)
+        w = w.float() if w.device.type == "cpu" else w
+        mask[torch.sort(w, descending=False).indices[bottom:bottom + keep]] = 1
+    else:
+        # ascending ranks [bottom, bottom + keep)
+        mask = (_smallest_mask(w, bottom + keep) & ~_smallest_mask(w, bottom)).to(tensor.dtype)
+    return rescaled(tensor, mask.reshape_as(tensor), rescale)
+
+
+def _work_dtype(tensor):
+    import torch
+
+    if tensor.device.type != "cpu" or tensor.dtype == torch.bfloat16:
+        return tensor.dtype
+    return torch.float32  # bernoulli has no float16 kernel on CPU
+
+
+def bernoulli(tensor, density: float, rescale: bool, generator=None):
+    import torch
+
+    if density >= 1:
+        return tensor
+    work = _work_dtype(tensor)
+    mask = torch.bernoulli(torch.full_like(tensor, density, dtype=work), generator=generator)
+    return rescaled(tensor.to(work), mask, rescale).to(tensor.dtype)
+
+
+def della_magprune(tensor, density: float, epsilon: float, rescale: bool, generator=None):
+    import torch
+
+    if density >= 1:
+        return tensor
+    if density <= 0:
+        return torch.zeros_like(tensor)
+    if density + epsilon >= 1 or density - epsilon <= 0:
+        raise ValueError("Epsilon must be chosen such that density +/- epsilon is in (0, 1)")
+    shape = tensor.shape
+    work = _work_dtype(tensor)
+    if tensor.dim() < 2:
+        tensor = tensor.unsqueeze(0)
+    order = torch.argsort(tensor.abs(), dim=1, descending=False)
+    # the rank of each element (the inverse permutation), without a second sort
+    ranks = torch.empty_like(order)
+    ranks.scatter_(1, order, torch.arange(order.shape[1], device=order.device).expand_as(order))
+    ranks = ranks.to(work) + 1
+    low = ranks.min(dim=1, keepdim=True).values
+    high = ranks.max(dim=1, keepdim=True).values
+    norm = ((ranks - low) / (high - low)).clamp(0, 1)
+    probs = (density - epsilon) + norm * 2 * epsilon
+    mask = torch.bernoulli(probs, generator=generator).to(work)
+    return rescaled(tensor.to(work), mask, rescale).to(tensor.dtype).reshape(shape)

@@ -1,0 +1,405 @@
+"""`mergelint run`: resolve the models, plan, execute, and publish the output folder atomically.
+
+The output is assembled in a hidden temporary folder beside OUT and renamed into place
+only when everything is written; an error, Ctrl-C or SIGTERM removes it, so OUT is never
+left half-written. An existing OUT is replaced only with `force`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from typing import Callable
+
+import yaml
+
+from . import arch as arch_mod
+from .checkpoint import Checkpoint, locate, read_json
+from .config import MergeConfig, parse_config
+from .errors import ConfigError, MergeError, ModelError
+from .lora import load_adapter
+from .plan import Model, Plan, Planner
+from .references import ModelReference
+
+TOKENIZER_FILES = (
+    "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer.model", "added_tokens.json",
+    "merges.txt", "vocab.json", "chat_template.jinja", "chat_template.json", "video_preprocessor_config.json",
+)
+TAGALONG_FILES = ("generation_config.json", "preprocessor_config.json", "processor_config.json")
+
+
+@dataclass
+class Options:
+    device: str = "cpu"
+    dtype: str | None = None  # overrides the config's `dtype`
+    out_dtype: str | None = None  # overrides the config's `out_dtype`
+    seed: int | None = None
+    out_shard_size: int = 5 * 10**9
+    force: bool = False
+    allow_crimes: bool = False
+    online: bool = False
+    allow_pickle: bool = False
+    unsafe_truncate_embeddings: bool = False
+    copy_tokenizer: bool = True
+    write_model_card: bool = True
+    mergekit_sort: bool = False  # break sparsification ties by sorting, exactly as mergekit does
+
+
+@dataclass
+class Result:
+    out: str
+    files: list[str]
+    tensors: int
+    bytes_written: int
+    notes: list[str] = field(default_factory=list)
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("mergelint")
+    except Exception:  # noqa: BLE001
+        return "0"
+
+
+def load_models(cfg: MergeConfig, options: Options) -> dict[ModelReference, Model]:
+    models: dict[ModelReference, Model] = {}
+    for ref in cfg.referenced_models():
+        folder = locate(ref.model, "model", online=options.online, allow_pickle=options.allow_pickle)
+        cfg_path = os.path.join(folder, "config.json")
+        config = read_json(cfg_path) if os.path.exists(cfg_path) else {}
+        if ref.override_architecture:
+            config = {**config, "architectures": [ref.override_architecture]}
+        checkpoint = Checkpoint(folder, str(ref.model), allow_pickle=options.allow_pickle)
+        shapes = {k: v.shape for k, v in checkpoint.tensors.items()}
+        layout = arch_mod.infer_layout(config, shapes)
+        adapter = None
+        if ref.lora is not None:
+            lora_folder = locate(ref.lora, "LoRA adapter", online=options.online)
+            adapter = load_adapter(lora_folder, str(ref.lora), options.allow_pickle)
+            missing = sorted(n for n in adapter.patches if n not in checkpoint.tensors)
+            if missing:
+                raise ModelError(
+                    f"LoRA adapter {ref.lora} changes tensors that {ref.model} does not have "
+                    f"({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}): it was trained on another model"
+                )
+        models[ref] = Model(ref, folder, config, checkpoint, layout, adapter)
+    return models
+
+
+def check_architectures(models: dict[ModelReference, Model], donor: Model, allow_crimes: bool) -> list[str]:
+    notes = []
+    for m in models.values():
+        a, b = m.layout.architecture, donor.layout.architecture
+        if a and b and a != b:
+            msg = (f"{m.label} is a {a} but {donor.label} is a {b}: models of different architectures "
+                   "cannot be merged")
+            if not allow_crimes:
+                raise ConfigError(msg + " (pass --allow-crimes to try anyway)")
+            notes.append(msg + "; going on because of --allow-crimes")
+    return notes
+
+
+def build_plan(config_text: str, options: Options) -> Plan:
+    try:
+        documents = [d for d in yaml.safe_load_all(config_text) if d is not None]
+    except yaml.YAMLError as e:
+        raise ConfigError(f"not valid YAML: {e}") from None
+    if len(documents) != 1:
+        raise ConfigError("several YAML documents (a mergekit-multi file): run one document at a time"
+                          if documents else "the config is empty")
+    data = documents[0]
+    cfg = parse_config(data)
+    if options.dtype:
+        cfg.dtype = options.dtype
+    if options.out_dtype:
+        cfg.out_dtype = options.out_dtype
+    models = load_models(cfg, options)
+    try:
+        donor = models[cfg.referenced_models()[0]]
+        notes = check_architectures(models, donor, options.allow_crimes)
+        tokenizer = None
+        tok_source = cfg.tokenizer_source
+        if cfg.tokenizer is not None:
+            tok_source = cfg.tokenizer.get("source", "union")
+        if tok_source is not None:
+            from .vocab import build_vocabulary
+
+            tokenizer = build_vocabulary(cfg, models, tok_source, options)
+        plan = Planner(cfg, models, unsafe_truncate_embeddings=options.unsafe_truncate_embeddings,
+                       tokenizer=tokenizer).plan()
+    except BaseException:
+        for m in models.values():
+            m.close()
+        raise
+    plan.notes[:0] = notes + (tokenizer.notes if tokenizer is not None else [])
+    if cfg.base is None and len({str(r) for r in cfg.referenced_models()}) > 1:
+        plan.notes.insert(0, f"no base_model: config.json and the tokenizer come from the first model, "
+                             f"{donor.label} (mergekit would pick one in an unstable order)")
+    return plan
+
+
+def describe(plan: Plan, shard_size: int) -> str:
+    """The --dry-run listing: every output tensor with its sources, method and parameters."""
+    from .write import Entry, ShardWriter
+
+    lines = []
+    cfg = plan.config
+    for task in plan.tasks:
+        srcs = []
+        for i, inp in enumerate(task.inputs):
+            mark = " (base)" if i == task.base else ""
+            lora = f" +lora[{','.join(k for k in ('replace', 'a') if getattr(inp.patch, k) is not None)}]" \
+                if inp.patch else ""
+            params = task.per_input[i]
+            p = " " + json.dumps(params, separators=(",", ":")) if params else ""
+            srcs.append(f"{inp.model.label}:{inp.name}{mark}{lora}{p}")
+        shared = json.dumps(task.shared, separators=(",", ":")) if task.shared else ""
+        how = {"merge": plan.method.name, "copy": "copy (only input)", "buffer": "copy (non-float buffer)"}[task.kind]
+        lines.append(f"{task.name} {list(task.shape)} {task.dtype}  <- {how} {shared}".rstrip())
+        lines.extend(f"    {s}" for s in srcs)
+    writer = ShardWriter("/nonexistent", [Entry(t.name, t.shape, t.dtype) for t in plan.tasks], shard_size)
+    lines.append("")
+    lines.append(
+        f"{len(plan.tasks)} output tensors by {plan.method.name}; read {_gb(plan.read_bytes)}, "
+        f"write {_gb(plan.write_bytes)} in {len(writer.shards)} shard(s)"
+        + (f"; {plan.out_layers} layers" if plan.out_layers is not None else "")
+        + (f"; dtype {cfg.dtype}" if cfg.dtype else "") + (f"; out_dtype {cfg.out_dtype}" if cfg.out_dtype else "")
+    )
+    return "\n".join(lines)
+
+
+def _gb(n: int) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.2f} {unit}"
+    return f"{n} B"
+
+
+def run_merge(config_text: str, out: str, options: Options, *,
+              on_progress: Callable | None = None, on_plan: Callable[[Plan], None] | None = None) -> Result:
+    from .execute import Engine
+    from .write import Entry, ShardWriter
+
+    out = os.path.abspath(out)
+    if os.path.lexists(out) and not options.force:
+        raise MergeError(f"{out} already exists (pass --force to replace it)")
+    plan = build_plan(config_text, options)
+    try:
+        if on_plan is not None:
+            on_plan(plan)
+        parent = os.path.dirname(out)
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.partial-", dir=parent)
+        try:
+            writer = ShardWriter(tmp, [Entry(t.name, t.shape, t.dtype) for t in plan.tasks], options.out_shard_size)
+            engine = Engine(plan, device=options.device, seed=options.seed, on_progress=on_progress,
+                            mergekit_sort=options.mergekit_sort)
+            try:
+                engine.run(writer)
+            finally:
+                writer.abort()
+            files = writer.finish({"mergelint_version": _version()})
+            finish_folder(plan, tmp, config_text, out, options)
+            _publish(tmp, out, options.force)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    finally:
+        for m in plan.models.values():
+            m.close()
+    return Result(out, files, len(plan.tasks), plan.write_bytes, plan.notes)
+
+
+def _publish(tmp: str, out: str, force: bool) -> None:
+    if os.path.lexists(out):
+        if not force:
+            raise MergeError(f"{out} appeared while merging; the result is not published (pass --force)")
+        old = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.old-", dir=os.path.dirname(out))
+        os.rmdir(old)
+        os.rename(out, old)
+        try:
+            os.rename(tmp, out)
+        except BaseException:
+            os.rename(old, out)
+            raise
+        if os.path.isdir(old) and not os.path.islink(old):
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.unlink(old)
+    else:
+        os.rename(tmp, out)
+
+
+# -- the files beside the weights ------------------------------------------------------------
+
+
+def _set_key(config: dict, dotted: str, value) -> None:
+    parts = dotted.split(".")
+    node = config
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+    node[parts[-1]] = value
+
+
+def output_config(plan: Plan) -> dict:
+    cfg = plan.config
+    config = json.loads(json.dumps(plan.donor.config))
+    dtype = cfg.out_dtype or cfg.dtype
+    if dtype:
+        config["dtype"] = dtype
+        if "torch_dtype" in config:
+            config["torch_dtype"] = dtype
+    if plan.out_layers is not None:
+        key = plan.donor.layout.layer_key
+        if key:
+            _set_key(config, key, plan.out_layers)
+        else:
+            plan.notes.append("the donor config has no layer-count key: set the output's layer count by hand")
+    if plan.tokenizer is not None:
+        key = plan.donor.layout.vocab_key or "vocab_size"
+        _set_key(config, key, plan.tokenizer.out_size)
+    return config
+
+
+def finish_folder(plan: Plan, folder: str, config_text: str, out: str, options: Options) -> None:
+    with open(os.path.join(folder, "config.json"), "w", encoding="utf-8") as f:
+        json.dump(output_config(plan), f, indent=2, sort_keys=True)
+        f.write("\n")
+    donor = plan.donor.folder
+    for name in TAGALONG_FILES:
+        src = os.path.join(donor, name)
+        if os.path.isfile(src):
+            shutil.copyfile(src, os.path.join(folder, name))
+    if plan.tokenizer is not None:
+        plan.tokenizer.save(folder)
+        if plan.config.chat_template:
+            _write_chat_template(plan, folder)
+    elif options.copy_tokenizer:
+        has = lambda n: os.path.isfile(os.path.join(donor, n))  # noqa: E731
+        if has("tokenizer_config.json") and (has("tokenizer.json") or has("tokenizer.model")):
+            for name in TOKENIZER_FILES:
+                if has(name):
+                    shutil.copyfile(os.path.join(donor, name), os.path.join(folder, name))
+            if plan.config.chat_template:
+                _write_chat_template(plan, folder)
+        else:
+            plan.notes.append(f"{plan.donor.label} has no tokenizer files to copy")
+    if options.write_model_card:
+        with open(os.path.join(folder, "mergekit_config.yml"), "w", encoding="utf-8") as f:
+            f.write(config_text)
+        with open(os.path.join(folder, "README.md"), "w", encoding="utf-8") as f:
+            f.write(model_card(plan, config_text, os.path.basename(out)))
+
+
+def _model_templates(plan: Plan) -> list[str]:
+    found = []
+    for m in plan.models.values():
+        text = None
+        jinja = os.path.join(m.folder, "chat_template.jinja")
+        if os.path.isfile(jinja):
+            with open(jinja, encoding="utf-8") as f:
+                text = f.read()
+        else:
+            tc = os.path.join(m.folder, "tokenizer_config.json")
+            if os.path.isfile(tc):
+                value = read_json(tc).get("chat_template")
+                if isinstance(value, list):
+                    value = next((e.get("template") for e in value if e.get("name") == "default"), None)
+                text = value if isinstance(value, str) else None
+        if text and text.strip():
+            found.append(text.strip())
+    return found
+
+
+def resolve_chat_template(plan: Plan) -> str | None:
+    value = plan.config.chat_template
+    if value == "auto":
+        from collections import Counter
+
+        templates = _model_templates(plan)
+        return Counter(templates).most_common(1)[0][0] if templates else None
+    if isinstance(value, str) and len(value) < 256 and "\n" not in value and "{" not in value:
+        try:
+            from importlib import resources
+
+            data = resources.files("mergekit._data.chat_templates").joinpath(value + ".jinja")
+            if data.is_file():
+                return data.read_text()
+        except (ModuleNotFoundError, FileNotFoundError):
+            pass
+        if value in ("alpaca", "chatml", "exaone", "llama3", "mistral"):
+            raise ConfigError(
+                f"chat_template: {value!r} names one of mergekit's built-in templates, which ship with mergekit "
+                "(not installed here); paste the template text instead"
+            )
+    if not isinstance(value, str) or len(value) < 20 or "{" not in value:
+        raise ConfigError(f"Invalid chat template: {value}")
+    return value
+
+
+def _write_chat_template(plan: Plan, folder: str) -> None:
+    template = resolve_chat_template(plan)
+    if template is None:
+        return
+    with open(os.path.join(folder, "chat_template.jinja"), "w", encoding="utf-8") as f:
+        f.write(template)
+    tc = os.path.join(folder, "tokenizer_config.json")
+    if os.path.isfile(tc):
+        data = read_json(tc)
+        if "chat_template" in data:
+            del data["chat_template"]
+            with open(tc, "w", encoding="utf-8") as f:
+                json.dump(data, f, indent=2, ensure_ascii=False)
+    legacy = os.path.join(folder, "chat_template.json")
+    if os.path.exists(legacy):
+        os.unlink(legacy)
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def _hub_id(path: str) -> bool:
+    return bool(_HUB_ID.match(path)) and not os.path.exists(path)
+
+
+def model_card(plan: Plan, config_text: str, name: str) -> str:
+    cfg = plan.config
+    refs = cfg.referenced_models()
+    hub = []
+    for r in refs:
+        for p in (r.model, r.lora):
+            if p is not None and _hub_id(p.path) and p.path not in hub:
+                hub.append(p.path)
+    front = {"base_model": hub, "library_name": "transformers", "tags": ["mergekit", "merge", "mergelint"]}
+    if not hub:
+        del front["base_model"]
+
+    def show(r: ModelReference) -> str:
+        def one(p):
+            return f"[{p.path}](https://huggingface.co/{p.path})" if _hub_id(p.path) else p.path
+        return one(r.model) + (f" + {one(r.lora)}" if r.lora else "")
+
+    method = plan.method
+    link = f"[{method.pretty_name}]({method.reference_url})" if method.reference_url else method.pretty_name
+    base = ""
+    if cfg.base is not None and method.name != "slerp":
+        base = f", with {show(cfg.base)} as the base"
+    others = [r for r in refs if r != cfg.base or method.name == "slerp"]
+    listing = "\n".join(f"* {show(r)}" for r in others)
+    return (
+        "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n"
+        f"# {name}\n\n"
+        "This is a merge of pre-trained language models, made with `mergelint run` from a "
+        "[mergekit](https://github.com/arcee-ai/mergekit) configuration.\n\n"
+        "## Merge details\n\n"
+        f"This model was merged using the {link} merge method{base}.\n\n"
+        f"The following models were included in the merge:\n\n{listing}\n\n"
+        "## Configuration\n\nThe following YAML configuration was used to produce this model:\n\n"
+        f"```yaml\n{config_text.rstrip()}\n```\n"
+    )
