@@ -36,6 +36,14 @@ ST_DTYPES: dict[str, tuple[str, int]] = {
 }
 TORCH_TO_ST = {v[0]: k for k, v in ST_DTYPES.items()}
 ITEMSIZE = {v[0]: v[1] for v in ST_DTYPES.values()}
+
+
+def nbytes(dtype: str, shape) -> int:
+    """Bytes of a tensor of this safetensors dtype and shape."""
+    n = ITEMSIZE[dtype]
+    for d in shape:
+        n *= d
+    return n
 FLOATING = {"float64", "float32", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2"}
 MAX_HEADER = 100 * 1024 * 1024
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from . import values
 from .arch import Layout
-from .checkpoint import FLOATING, ITEMSIZE, Checkpoint, TensorInfo
+from .checkpoint import FLOATING, Checkpoint, TensorInfo, nbytes
 from .config import MergeConfig, OutSlice
 from .errors import ConfigError, ModelError
 from .lora import Adapter, Patch
@@ -85,10 +85,7 @@ class Task:
 
     @property
     def nbytes(self) -> int:
-        n = ITEMSIZE[self.dtype]
-        for d in self.shape:
-            n *= d
-        return n
+        return nbytes(self.dtype, self.shape)
 
     @property
     def read_bytes(self) -> int:

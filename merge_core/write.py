@@ -16,7 +16,7 @@ import re
 import struct
 from dataclasses import dataclass
 
-from .checkpoint import ITEMSIZE, TORCH_TO_ST
+from .checkpoint import TORCH_TO_ST, nbytes
 from .errors import MergeError
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
@@ -46,10 +46,7 @@ class Entry:
 
     @property
     def nbytes(self) -> int:
-        n = ITEMSIZE[self.dtype]
-        for d in self.shape:
-            n *= d
-        return n
+        return nbytes(self.dtype, self.shape)
 
 
 class ShardWriter:
