@@ -366,7 +366,7 @@ def build() -> MergelintServer:
         if found is None:
             return None
         state, analysis = found
-        if analysis.status in (BINARY, TOO_LARGE) or not is_candidate(analysis.text):
+        if not _features_apply(analysis):
             return types.CompletionList(is_incomplete=False, items=[])
         # local model folders relative to where the checks resolve them (see base_dir)
         return completion.complete(analysis.index, params.position, ls.caps, ls.base_dir(state), ls._folders())
@@ -377,7 +377,7 @@ def build() -> MergelintServer:
         if found is None:
             return None
         state, analysis = found
-        if analysis.status in (BINARY, TOO_LARGE) or not is_candidate(analysis.text):
+        if not _features_apply(analysis):
             return None
         inspect_ = _inspector(ls, state)
         loop = asyncio.get_running_loop()
@@ -390,7 +390,7 @@ def build() -> MergelintServer:
         if found is None:
             return None
         state, analysis = found
-        if analysis.status in (BINARY, TOO_LARGE) or not is_candidate(analysis.text):
+        if not _features_apply(analysis):
             return []
         loop = asyncio.get_running_loop()
         found_symbols = await loop.run_in_executor(None, lambda: symbols.document_symbols(tree(analysis), analysis.index))
@@ -415,6 +415,11 @@ def build() -> MergelintServer:
         ls.scheduler.shutdown()
 
     return server
+
+
+def _features_apply(analysis: Analysis) -> bool:
+    """Whether completion, hover and symbols answer: a readable document that looks like a merge config."""
+    return analysis.status not in (BINARY, TOO_LARGE) and is_candidate(analysis.text)
 
 
 def run(tcp: str | None = None) -> None:
