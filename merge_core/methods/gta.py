@@ -8,6 +8,7 @@ the weighted sum back onto the base.
 from __future__ import annotations
 
 from . import common_params as cp
+from .chunks import chunk_elements
 from .spec import BasePolicy, Bounds, InputContract, MergeMethod, Param, Scope
 
 GAMMA = Param(
@@ -95,7 +96,7 @@ def sign_consensus_mask(deltas, mask_dtype):
     return sign == majority
 
 
-CHUNK = 1 << 22  # elements per step of the elementwise part (bounds its scratch memory)
+CHUNK = chunk_elements()  # elements per step of the elementwise part, for one input
 
 
 def merge_family(method: str, group, params: dict):
@@ -139,24 +140,26 @@ def merge_family(method: str, group, params: dict):
     b = base.reshape(-1)
     out = torch.empty_like(b)
     mask_dtype = torch.int8 if params["int8_mask"] else base.dtype
-    if not consensus:
+    normalize = params["normalize"]
+    if normalize and not consensus:
         divisor = weights.sum(dim=0)
         divisor[divisor.abs() < 1e-8] = 1
-    for start in range(0, max(b.numel(), 1), CHUNK):
-        d = flat[:, start:start + CHUNK]
+    step = max(1, CHUNK // k)  # temporaries hold k rows
+    for start in range(0, max(b.numel(), 1), step):
+        d = flat[:, start:start + step]
         if consensus:
             mask = sign_consensus_mask(d, mask_dtype)
             mixed = (d * mask).sum(dim=0)
-            div = (weights * mask).sum(dim=0)
+            if normalize:
+                divisor = (weights * mask).sum(dim=0)
+                divisor[divisor == 0] = 1
             del mask
-            div[div == 0] = 1
         else:
             mixed = d.sum(dim=0)
-            div = divisor
-        if params["normalize"]:
-            mixed /= div
+        if normalize:
+            mixed /= divisor
         if params["lambda"] != 1:
             mixed *= params["lambda"]
-        out[start:start + CHUNK] = b[start:start + CHUNK] + mixed
-        del d, mixed, div
+        torch.add(b[start:start + step], mixed, out=out[start:start + step])
+        del d, mixed
     return out.view(base.shape)

@@ -1,4 +1,5 @@
 from . import common_params as cp
+from .chunks import chunk_elements
 from .spec import BasePolicy, InputContract, MergeMethod, Scope
 
 METHOD = MergeMethod(
@@ -12,7 +13,7 @@ METHOD = MergeMethod(
 )
 
 
-CHUNK = 1 << 22  # elements per float32 accumulation step
+CHUNK = chunk_elements()  # elements per float32 accumulation step
 
 
 def merge(group, params):

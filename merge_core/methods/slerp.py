@@ -21,7 +21,8 @@ METHOD = MergeMethod(
 )
 
 OPTIONAL_TENSORS = "passthrough_singleton"
-CHUNK = 1024 * 1024  # elements per float32 scratch chunk
+# mergekit's chunk: the norms are norms of per-chunk norms, so the same chunks give the same bits
+CHUNK = 1024 * 1024
 
 
 def merge(group, params):
@@ -29,7 +30,9 @@ def merge(group, params):
 
     Computed in float32 (float64 for float64 inputs) in chunks of 1M elements, as
     mergekit 0.1.5 does: norms of per-chunk norms, a clamped dot product, lerp when
-    |dot| > 0.9995; the result is rounded to the inputs' dtype.
+    |dot| > 0.9995; the result is rounded to the inputs' dtype. mergekit's operations on
+    each chunk, in its order, so the same bits; but every chunk goes through the same two
+    scratch buffers instead of a dozen fresh temporaries.
     """
     import torch
 
@@ -44,17 +47,27 @@ def merge(group, params):
         return ((1 - t) * a + t * b).reshape(v0.shape).to(v0.dtype)
     eps = 1e-8
     spans = [(s, min(n, s + CHUNK)) for s in range(0, n, CHUNK)]
-    na = torch.linalg.vector_norm(
-        torch.stack([torch.linalg.vector_norm(a[:, s:e].to(dtype), dim=1, keepdim=True) for s, e in spans]), dim=0
-    )
-    nb = torch.linalg.vector_norm(
-        torch.stack([torch.linalg.vector_norm(b[:, s:e].to(dtype), dim=1, keepdim=True) for s, e in spans]), dim=0
-    )
+    x_buf = torch.empty((1, min(n, CHUNK)), dtype=dtype, device=v0.device)
+    y_buf = torch.empty_like(x_buf)
+
+    def load(s, e):
+        x, y = x_buf[:, :e - s], y_buf[:, :e - s]
+        return x.copy_(a[:, s:e]), y.copy_(b[:, s:e])
+
+    norms_a, norms_b = [], []
+    for s, e in spans:
+        x, y = load(s, e)
+        norms_a.append(torch.linalg.vector_norm(x, dim=1, keepdim=True))
+        norms_b.append(torch.linalg.vector_norm(y, dim=1, keepdim=True))
+    na = torch.linalg.vector_norm(torch.stack(norms_a), dim=0)
+    nb = torch.linalg.vector_norm(torch.stack(norms_b), dim=0)
     na = torch.where(na > eps, na, 1)
     nb = torch.where(nb > eps, nb, 1)
-    dot = torch.stack(
-        [((a[:, s:e].to(dtype) / na) * (b[:, s:e].to(dtype) / nb)).sum(dim=1, keepdim=True) for s, e in spans]
-    ).sum(dim=0).clamp(-1, 1)
+    dots = []
+    for s, e in spans:
+        x, y = load(s, e)
+        dots.append(x.div_(na).mul_(y.div_(nb)).sum(dim=1, keepdim=True))
+    dot = torch.stack(dots).sum(dim=0).clamp(-1, 1)
     linear = dot.abs() > 0.9995
     theta = torch.acos(torch.where(linear, 0, dot))
     sin_theta = torch.sin(theta)
@@ -62,5 +75,6 @@ def merge(group, params):
     cb = torch.where(linear, t, torch.sin(t * theta) / sin_theta)
     out = torch.empty_like(a)
     for s, e in spans:
-        out[:, s:e] = ca * a[:, s:e].to(dtype) + cb * b[:, s:e].to(dtype)
+        x, y = load(s, e)
+        out[:, s:e] = x.mul_(ca).add_(y.mul_(cb))
     return out.reshape(v0.shape)

@@ -35,6 +35,26 @@ def test_same_seed_same_output_other_seed_other_output(zoo, run_mergelint, tenso
     assert not all(torch.equal(first[k], other[k]) for k in first)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_fast_bernoulli_mask_is_torch_bernoulli(monkeypatch, dtype):
+    """The CPU draw (uniforms below p, in chunks) gives torch.bernoulli's mask bit for bit
+    and leaves the generator where torch.bernoulli leaves it."""
+    import torch
+
+    from merge_core.methods import sparsify
+
+    monkeypatch.setattr(sparsify, "DRAW_CHUNK", 1000)  # several chunks, the last one short
+    work = getattr(torch, dtype)
+    ours, theirs = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    shape = (37, 101)
+    per_element = torch.rand(shape, generator=torch.Generator().manual_seed(6)).to(work)
+    for probs in (torch.tensor(0.3, dtype=work), torch.tensor(0.9, dtype=work), per_element):
+        mask = sparsify._bernoulli_mask(shape, probs, ours)
+        expected = torch.bernoulli(probs.expand(shape).contiguous(), generator=theirs)
+        assert mask.dtype == torch.bool and torch.equal(mask, expected.bool())
+        assert torch.equal(ours.get_state(), theirs.get_state())
+
+
 def test_bernoulli_keeps_density_and_l1_norm():
     import torch
 
@@ -43,11 +63,11 @@ def test_bernoulli_keeps_density_and_l1_norm():
     g = torch.Generator().manual_seed(0)
     delta = torch.randn(256, 256, generator=g)
     for density in (0.1, 0.5, 0.9):
-        out = sparsify.bernoulli(delta, density, rescale=True, generator=g)
+        out = sparsify.bernoulli(delta.clone(), density, rescale=True, generator=g)  # may overwrite it
         kept = (out != 0).float().mean().item()
         assert abs(kept - density) < 0.01
         assert torch.allclose(out.abs().sum(), delta.abs().sum(), rtol=1e-4)
-        plain = sparsify.bernoulli(delta, density, rescale=False, generator=g)
+        plain = sparsify.bernoulli(delta.clone(), density, rescale=False, generator=g)
         nz = plain != 0
         assert torch.equal(plain[nz], delta[nz])
 
@@ -59,7 +79,7 @@ def test_della_keeps_density_and_prefers_large_magnitudes():
 
     g = torch.Generator().manual_seed(1)
     delta = torch.randn(64, 1024, generator=g)
-    out = sparsify.della_magprune(delta, 0.5, 0.2, rescale=False, generator=g)
+    out = sparsify.della_magprune(delta.clone(), 0.5, 0.2, rescale=False, generator=g)
     kept = out != 0
     assert abs(kept.float().mean().item() - 0.5) < 0.01
     order = delta.abs().argsort(dim=1)
@@ -75,14 +95,14 @@ def test_magnitude_selection_counts_and_ties():
 
     from merge_core.methods import sparsify
 
-    x = torch.tensor([3.0, -1.0, 2.0, -2.0, 2.0, 0.5])
-    out = sparsify.magnitude(x, 0.5, rescale=False)  # keep 3: |3|, then two of the three 2s
+    x = torch.tensor([3.0, -1.0, 2.0, -2.0, 2.0, 0.5])  # cloned per call: a sparsifier may overwrite it
+    out = sparsify.magnitude(x.clone(), 0.5, rescale=False)  # keep 3: |3|, then two of the three 2s
     assert torch.equal(out, torch.tensor([3.0, 0.0, 2.0, -2.0, 0.0, 0.0]))
-    assert torch.equal(sparsify.magnitude(x, 0.0, rescale=False), torch.zeros(6))
-    assert (sparsify.magnitude(x, 0.01, rescale=False) != 0).sum() == 1  # at least one is kept
+    assert torch.equal(sparsify.magnitude(x.clone(), 0.0, rescale=False), torch.zeros(6))
+    assert (sparsify.magnitude(x.clone(), 0.01, rescale=False) != 0).sum() == 1  # at least one is kept
     # breadcrumbs: drop the top gamma share and the smallest, keep int(density * n)
     y = torch.arange(1.0, 101.0)
-    kept = sparsify.magnitude_outliers(y, 0.9, 0.05, rescale=False) != 0
+    kept = sparsify.magnitude_outliers(y.clone(), 0.9, 0.05, rescale=False) != 0
     assert kept.sum() == 90 and not kept[-5:].any() and not kept[:5].any()
     small = torch.arange(1.0, 65.0)  # 0.1.5 fix: small tensors keep their delta
-    assert (sparsify.magnitude_outliers(small, 0.9, 0.01, rescale=False) != 0).sum() == 57
+    assert (sparsify.magnitude_outliers(small.clone(), 0.9, 0.01, rescale=False) != 0).sum() == 57
