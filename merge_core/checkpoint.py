@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import mmap
 import os
-import struct
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import ModelError
+from .inspect.safetensors import HeaderError, read_entries
 from .references import ModelPath
 
 # safetensors dtype names -> (torch dtype name, bytes per element)
@@ -45,7 +45,6 @@ def nbytes(dtype: str, shape) -> int:
         n *= d
     return n
 FLOATING = {"float64", "float32", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2"}
-MAX_HEADER = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -76,50 +75,18 @@ class SafetensorsFile:
         self.path = path
         self._mm: mmap.mmap | None = None
         self._fd: int | None = None
-        try:
-            with open(path, "rb") as f:
-                head = f.read(8)
-                if len(head) != 8:
-                    raise ModelError(f"{path}: not a safetensors file (shorter than 8 bytes)")
-                (n,) = struct.unpack("<Q", head)
-                if n > MAX_HEADER:
-                    raise ModelError(f"{path}: corrupt safetensors header (claims {n} bytes)")
-                raw = f.read(n)
-                size = os.fstat(f.fileno()).st_size
+        try:  # the checker's header reader: every offset checked against the file's size
+            entries, self.metadata, base, self.size = read_entries(path)
+        except HeaderError as e:
+            raise ModelError(f"{path}: {e}") from None
         except OSError as e:
             raise ModelError(f"{path}: cannot read: {e.strerror or e}") from None
-        if len(raw) != n:
-            raise ModelError(f"{path}: truncated safetensors header")
-        try:
-            header = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ModelError(f"{path}: corrupt safetensors header: {e}") from None
-        if not isinstance(header, dict):
-            raise ModelError(f"{path}: corrupt safetensors header")
-        self.size = size
-        self.metadata = header.pop("__metadata__", None) or {}
-        base = 8 + n
         self.tensors: dict[str, TensorInfo] = {}
-        for name, meta in header.items():
-            try:
-                dtype, itemsize = ST_DTYPES[meta["dtype"]]
-                shape = tuple(int(d) for d in meta["shape"])
-                begin, end = (int(x) for x in meta["data_offsets"])
-            except KeyError as e:
-                if isinstance(meta, dict) and "dtype" in meta and meta["dtype"] not in ST_DTYPES:
-                    raise ModelError(f"{path}: tensor {name}: unsupported dtype {meta['dtype']}") from None
-                raise ModelError(f"{path}: corrupt header entry for tensor {name}: missing {e}") from None
-            except (TypeError, ValueError):
-                raise ModelError(f"{path}: corrupt header entry for tensor {name}") from None
-            numel = 1
-            for d in shape:
-                numel *= d
-            if end - begin != numel * itemsize or begin < 0 or base + end > size:
-                raise ModelError(
-                    f"{path}: tensor {name}: header says {shape} {dtype} at bytes {begin}..{end}, "
-                    f"which does not fit the file ({size} bytes): the file is corrupt or truncated"
-                )
-            self.tensors[name] = TensorInfo(name, dtype, shape, self, base + begin, base + end)
+        for name, (info, begin, end) in entries.items():
+            if info.dtype not in ST_DTYPES:
+                raise ModelError(f"{path}: tensor {name}: unsupported dtype {info.dtype}")
+            dtype = ST_DTYPES[info.dtype][0]
+            self.tensors[name] = TensorInfo(name, dtype, info.shape, self, base + begin, base + end)
 
     def _map(self, tensor: str) -> mmap.mmap:
         if self._mm is None:

@@ -21,7 +21,7 @@ from typing import Callable
 
 from .errors import MergeError, ModelError
 from .lora import apply as apply_lora
-from .methods.chunks import SCRATCH_BYTES
+from .methods.scratch import SCRATCH_BYTES, recycler, release_buffers
 from .methods.group import Group
 from .plan import Plan, Task, math_module
 
@@ -253,12 +253,18 @@ class Engine:
         self.on_progress(self.progress)
 
     def run(self, writer) -> None:
-        import torch
-
         self.progress.started = time.monotonic()
         self.on_progress(self.progress)
         out = _Writer(writer, self._written)
         out.start()
+        try:
+            self._run(out)
+        finally:  # after the writer is done: it hands results' memory back
+            release_buffers()
+
+    def _run(self, out: _Writer) -> None:
+        import torch
+
         try:
             with torch.inference_mode():
                 if self.cuda:
@@ -287,7 +293,9 @@ class Engine:
             staged = self._stage(task)
             result = self.compute(task, self._prepare(task, staged))
             del staged
-            out.put((task, result.contiguous(), None, self._releases(task)))
+            result = result.contiguous()
+            recycle = recycler(result)
+            out.put((task, result, None, self._releases(task) + ([recycle] if recycle else [])))
             del result
 
     def _run_cuda(self, out: _Writer) -> None:

@@ -72,8 +72,23 @@ def header_length(prefix: bytes, file_size: int | None) -> int:
     return n
 
 
+class Entry(NamedTuple):
+    """A tensor's header entry, checked: its dtype and shape, and where its bytes lie
+    (offsets from the start of the data, which follows the header)."""
+
+    info: TensorInfo
+    start: int
+    end: int
+
+
 def parse_header(raw: bytes, data_size: int | None) -> tuple[dict[str, TensorInfo], dict]:
     """Tensors and `__metadata__` from the JSON header. `data_size`: bytes after the header, if known."""
+    entries, metadata = parse_entries(raw, data_size)
+    return {name: e.info for name, e in entries.items()}, metadata
+
+
+def parse_entries(raw: bytes, data_size: int | None) -> tuple[dict[str, Entry], dict]:
+    """parse_header, with each tensor's data offsets."""
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
@@ -83,13 +98,13 @@ def parse_header(raw: bytes, data_size: int | None) -> tuple[dict[str, TensorInf
     metadata = header.pop("__metadata__", None)
     if metadata is not None and not isinstance(metadata, dict):
         raise HeaderError("__metadata__ is not an object: corrupt")
-    tensors: dict[str, TensorInfo] = {}
+    entries: dict[str, Entry] = {}
     for name, entry in header.items():
-        tensors[name] = _tensor(name, entry, data_size)
-    return tensors, metadata or {}
+        entries[name] = _entry(name, entry, data_size)
+    return entries, metadata or {}
 
 
-def _tensor(name: str, entry: object, data_size: int | None) -> TensorInfo:
+def _entry(name: str, entry: object, data_size: int | None) -> Entry:
     # `type(x) is int` also refuses booleans; this runs once per tensor, so it stays lean.
     if type(entry) is not dict:
         raise HeaderError(f"tensor {name!r}: entry is not an object")
@@ -119,7 +134,7 @@ def _tensor(name: str, entry: object, data_size: int | None) -> TensorInfo:
             f"tensor {name!r} claims {human_bytes(span)} at offset {offsets[0]} but the file holds only "
             f"{human_bytes(data_size)} of tensor data: truncated or corrupt"
         )
-    return info
+    return Entry(info, offsets[0], offsets[1])
 
 
 def _short(e: Exception) -> str:
@@ -129,6 +144,12 @@ def _short(e: Exception) -> str:
 
 def read_header(path: str) -> tuple[dict[str, TensorInfo], dict]:
     """Read and check the header of a local safetensors file. Raises HeaderError or OSError."""
+    entries, metadata, _, _ = read_entries(path)
+    return {name: e.info for name, e in entries.items()}, metadata
+
+
+def read_entries(path: str) -> tuple[dict[str, Entry], dict, int, int]:
+    """read_header with each tensor's offsets, plus where the data starts and the file's size."""
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):  # a FIFO would block open(); a directory cannot be read
         raise HeaderError("not a regular file")
@@ -138,4 +159,5 @@ def read_header(path: str) -> tuple[dict[str, TensorInfo], dict]:
         raw = f.read(n)
     if len(raw) < n:  # the file shrank while we read it
         raise HeaderError(f"truncated: the header claims {human_bytes(n)}, only {human_bytes(len(raw))} could be read")
-    return parse_header(raw, size - 8 - n)
+    entries, metadata = parse_entries(raw, size - 8 - n)
+    return entries, metadata, 8 + n, size

@@ -8,7 +8,7 @@ the weighted sum back onto the base.
 from __future__ import annotations
 
 from . import common_params as cp
-from .chunks import chunk_elements
+from .scratch import buffer, chunk_elements, result
 from .spec import BasePolicy, Bounds, InputContract, MergeMethod, Param, Scope
 
 GAMMA = Param(
@@ -117,7 +117,7 @@ def merge_family(method: str, group, params: dict):
     others = group.others
     if not others:
         return base
-    deltas = base.new_empty((len(others), *base.shape))
+    deltas = buffer("task_vectors", (len(others), *base.shape), base.dtype, base.device)
     for row, i in enumerate(others):
         delta = torch.sub(group.tensors[i], base, out=deltas[row])
         group.done(i)
@@ -138,7 +138,7 @@ def merge_family(method: str, group, params: dict):
     flat = deltas.view(k, -1)
     flat.mul_(weights)
     b = base.reshape(-1)
-    out = torch.empty_like(b)
+    out = result(b.shape, b.dtype, b.device)
     mask_dtype = torch.int8 if params["int8_mask"] else base.dtype
     normalize = params["normalize"]
     if normalize and not consensus:

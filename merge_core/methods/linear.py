@@ -1,5 +1,5 @@
 from . import common_params as cp
-from .chunks import chunk_elements
+from .scratch import chunk_elements, result
 from .spec import BasePolicy, InputContract, MergeMethod, Scope
 
 METHOD = MergeMethod(
@@ -31,14 +31,14 @@ def merge(group, params):
     denominator = weights.sum(dim=1).reshape(1, 1) if params["normalize"] else None
     flats = [t.reshape(1, -1) for t in group.tensors]
     n = flats[0].shape[1]
-    out = torch.empty((n,), dtype=first.dtype, device=first.device)
+    out = result((n,), first.dtype, first.device)
     for start in range(0, max(n, 1), CHUNK):
         stop = min(n, start + CHUNK)
         # a leading axis of 1 keeps the kernels (and the rounding) those of mergekit's batch path
-        result = torch.zeros((1, stop - start), dtype=acc, device=first.device)
+        total = torch.zeros((1, stop - start), dtype=acc, device=first.device)
         for x, w in zip(flats, weights.unbind(1)):
-            result.addcmul_(x[:, start:stop], w.reshape(1, 1))
+            total.addcmul_(x[:, start:stop], w.reshape(1, 1))
         if denominator is not None:
-            result.div_(denominator)
-        out[start:stop] = result[0]
+            total.div_(denominator)
+        out[start:stop] = total[0]
     return out.view(first.shape)

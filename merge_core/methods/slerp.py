@@ -1,3 +1,4 @@
+from .scratch import buffer, result
 from .spec import BasePolicy, Bounds, InputContract, MergeMethod, Param, Scope
 
 METHOD = MergeMethod(
@@ -32,7 +33,7 @@ def merge(group, params):
     mergekit 0.1.5 does: norms of per-chunk norms, a clamped dot product, lerp when
     |dot| > 0.9995; the result is rounded to the inputs' dtype. mergekit's operations on
     each chunk, in its order, so the same bits; but every chunk goes through the same two
-    scratch buffers instead of a dozen fresh temporaries.
+    kept buffers instead of a dozen fresh temporaries.
     """
     import torch
 
@@ -47,8 +48,8 @@ def merge(group, params):
         return ((1 - t) * a + t * b).reshape(v0.shape).to(v0.dtype)
     eps = 1e-8
     spans = [(s, min(n, s + CHUNK)) for s in range(0, n, CHUNK)]
-    x_buf = torch.empty((1, min(n, CHUNK)), dtype=dtype, device=v0.device)
-    y_buf = torch.empty_like(x_buf)
+    x_buf = buffer("slerp_a", (1, min(n, CHUNK)), dtype, v0.device)
+    y_buf = buffer("slerp_b", (1, min(n, CHUNK)), dtype, v0.device)
 
     def load(s, e):
         x, y = x_buf[:, :e - s], y_buf[:, :e - s]
@@ -73,7 +74,7 @@ def merge(group, params):
     sin_theta = torch.sin(theta)
     ca = torch.where(linear, 1 - t, torch.sin((1 - t) * theta) / sin_theta)
     cb = torch.where(linear, t, torch.sin(t * theta) / sin_theta)
-    out = torch.empty_like(a)
+    out = result(a.shape, a.dtype, a.device)
     for s, e in spans:
         x, y = load(s, e)
         out[:, s:e] = x.mul_(ca).add_(y.mul_(cb))

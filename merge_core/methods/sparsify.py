@@ -19,24 +19,23 @@ torch's unstable sort and mergelint keeps the lowest-index ones (documented).
 
 from __future__ import annotations
 
-from .chunks import chunk_elements
+from .scratch import buffer, chunk_elements
 
 _EPS = 1e-7
 
 
 def rescaled(tensor, mask, rescale: bool):
     """tensor * mask, rescaled to the L1 norm it had: mergekit's rescaled_masked_tensor, same
-    operations, but written over `tensor` (the caller's own task vector) with one scratch
-    tensor instead of three fresh ones."""
+    operations, but written over `tensor` (the caller's own task vector) with one kept
+    scratch buffer instead of three fresh tensors."""
     import torch
 
     if not rescale:
         return tensor.mul_(mask)
-    scratch = torch.empty_like(tensor)
+    scratch = buffer("rescale", tensor.shape, tensor.dtype, tensor.device)
     before = torch.abs(tensor, out=scratch).sum()
     tensor.mul_(mask)
     after = torch.abs(tensor, out=scratch).sum()
-    del scratch
     if before < _EPS or after < _EPS:
         return tensor
     return tensor.mul_(before / after)
@@ -163,10 +162,12 @@ DRAW_CHUNK = chunk_elements()  # uniforms drawn per step on CPU
 
 
 def _bernoulli_mask(shape, probs, generator):
-    """torch.bernoulli(probs.expand(shape)) as a bool mask, bit for bit, about 3x faster on CPU.
+    """torch.bernoulli(probs.expand(shape)): a 0/1 mask in probs' dtype, bit for bit, about
+    3x faster on CPU.
 
-    probs: keep-probabilities, one per element or a single one (0-dim), in the dtype that
-    mergekit's probability tensor has. torch's CPU kernel draws, per element in memory
+    probs: keep-probabilities, one per element or a single one (0-dim), in the dtype of
+    mergekit's probability tensor (a mask in the task vector's dtype multiplies it without
+    a converted copy). torch's CPU kernel draws, per element in memory
     order, one float32 uniform from the generator exactly as torch.rand does and keeps the
     element when it is below p; so rand < p is the same mask and leaves the generator in
     the same state (tests/merge/test_merge_random.py checks both). Other devices draw
@@ -175,16 +176,24 @@ def _bernoulli_mask(shape, probs, generator):
     import torch
 
     if probs.device.type != "cpu":
-        return torch.bernoulli(probs.expand(shape).contiguous(), generator=generator).bool()
-    mask = torch.empty(shape, dtype=torch.bool).view(-1)
+        return torch.bernoulli(probs.expand(shape).contiguous(), generator=generator)
+    mask = buffer("bernoulli_mask", shape, probs.dtype, probs.device).view(-1)
     flat = probs.reshape(-1)
-    scratch = torch.empty(min(DRAW_CHUNK, mask.numel()), dtype=torch.float32)
-    for start in range(0, mask.numel(), DRAW_CHUNK):
-        u = scratch[: min(DRAW_CHUNK, mask.numel() - start)]
-        u.uniform_(generator=generator)
+    start = 0
+    for u in _drawn(generator, mask.numel()):
         p = flat if flat.numel() == 1 else flat[start:start + u.numel()]
         torch.lt(u, p, out=mask[start:start + u.numel()])  # p promoted to float32, exactly
+        start += u.numel()
     return mask.view(shape)
+
+
+def _drawn(generator, n: int):
+    """The generator's next n float32 uniforms, DRAW_CHUNK at a time."""
+    import torch
+
+    scratch = torch.empty(min(DRAW_CHUNK, n), dtype=torch.float32)
+    for start in range(0, n, DRAW_CHUNK):
+        yield scratch[:min(DRAW_CHUNK, n - start)].uniform_(generator=generator)
 
 
 def bernoulli(tensor, density: float, rescale: bool, generator=None):
