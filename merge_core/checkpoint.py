@@ -258,12 +258,16 @@ def locate(path: ModelPath, what: str, *, online: bool, allow_pickle: bool = Fal
 
     res = Inspector(online=False).resolve(path)
     folder = res.facts.directory if res.facts is not None else None
-    if res.ok and folder and os.path.isdir(folder):
+    # `check --online` (and the lint before `run --online`) puts only a repository's small JSON
+    # files into the Hugging Face cache: a snapshot without its weights is not a model folder yet.
+    partial = res.ok and bool(folder) and res.facts.where == "cache" and _weights_missing(res.facts, folder)
+    if res.ok and folder and os.path.isdir(folder) and not partial:
         return folder
-    if res.status != "not-cached":
+    if res.status != "not-cached" and not partial:
         raise ModelError(f"{what} {path}: {res.message or res.status}")
     if not online:
-        raise ModelError(f"{what} {path}: {res.message} (pass --online to download it)")
+        why = "its weights are not in the Hugging Face cache" if partial else res.message
+        raise ModelError(f"{what} {path}: {why} (pass --online to download it)")
     try:
         import huggingface_hub
     except ImportError:
@@ -273,3 +277,10 @@ def locate(path: ModelPath, what: str, *, online: bool, allow_pickle: bool = Fal
         return huggingface_hub.snapshot_download(path.path, revision=path.revision, allow_patterns=patterns)
     except Exception as e:  # noqa: BLE001 - the hub raises many kinds
         raise ModelError(f"{what} {path}: cannot download: {type(e).__name__}: {e}") from None
+
+
+def _weights_missing(facts, folder: str) -> bool:
+    names = list(facts.weight_files)
+    if facts.adapter is not None and facts.adapter.tensor_file:
+        names.append(facts.adapter.tensor_file)
+    return any(not os.path.exists(os.path.join(folder, n)) for n in names)

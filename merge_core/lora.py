@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from .checkpoint import SafetensorsFile, TensorInfo, read_json
 from .errors import ModelError
+from .methods.scratch import buffer, result
 
 PREFIX = "base_model.model."
 
@@ -154,18 +155,22 @@ def apply(patch: Patch, weight, read, name: str, label: str):
         return weight if patch.replace is not None else weight.clone()
     work = torch.promote_types(weight.dtype, torch.float32)
     if patch.bias is not None:
-        delta = read(patch.bias).to(work) * patch.scale
+        delta = read(patch.bias).to(device=weight.device, dtype=work) * patch.scale
     else:
         a = read(patch.a).to(device=weight.device, dtype=work)
         b = read(patch.b).to(device=weight.device, dtype=work)
-        delta = b @ a
+        # W + scale * (B @ A) in a kept buffer and the engine's result memory (scratch.py):
+        # the same operations as on fresh tensors, without their page faults
+        delta = torch.matmul(b, a, out=buffer("lora_delta", (b.shape[0], a.shape[1]), work, weight.device))
         if patch.embedding or patch.fan_in_fan_out:
             delta = delta.T
-        delta = delta * patch.scale
+        delta.mul_(patch.scale)
     if tuple(delta.shape) != tuple(weight.shape):
         raise ModelError(
             f"{label}: LoRA delta for {name} has shape {tuple(delta.shape)}, but the base tensor has "
             f"{tuple(weight.shape)}: the adapter was trained on another model"
         )
-    out = weight.to(work) + delta.to(weight.device)
-    return out.to(weight.dtype)
+    # weight.to(work) + delta; an in-place add of the bf16 weight itself would convert it into
+    # a fresh tensor first
+    patched = buffer("lora_weight", weight.shape, work, weight.device).copy_(weight).add_(delta)
+    return result(weight.shape, weight.dtype, weight.device).copy_(patched)
