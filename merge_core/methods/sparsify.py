@@ -32,7 +32,7 @@ def rescaled(tensor, mask, rescale: bool):
 
     if not rescale:
         return tensor.mul_(mask)
-    scratch = buffer("rescale", tensor.shape, tensor.dtype, tensor.device)
+    scratch = buffer("abs", tensor.shape, tensor.dtype, tensor.device)  # the magnitudes are done with
     before = torch.abs(tensor, out=scratch).sum()
     tensor.mul_(mask)
     after = torch.abs(tensor, out=scratch).sum()
@@ -57,60 +57,57 @@ def _kth_smallest(w, k: int):
         return torch.tensor([idx], dtype=torch.int16).view(w.dtype).to(w.device)[0]
     if w.dtype == torch.float32:
         bits = w.view(torch.int32)
-        high = bits >> 16
+        high = torch.bitwise_right_shift(bits, 16, out=buffer("radix", bits.shape, torch.int32, w.device))
         cum = torch.bincount(high, minlength=1 << 15).cumsum(0)
         top = int(torch.searchsorted(cum, k))
         before = int(cum[top - 1]) if top > 0 else 0
-        low = bits[high == top] & 0xFFFF
+        low = bits[torch.eq(high, top, out=buffer("flags", bits.shape, torch.bool, w.device))] & 0xFFFF
         cum2 = torch.bincount(low, minlength=1 << 16).cumsum(0)
         bottom = int(torch.searchsorted(cum2, k - before))
         return torch.tensor([(top << 16) | bottom], dtype=torch.int32).view(torch.float32).to(w.device)[0]
     return torch.kthvalue(w, k).values
 
 
-def _pick(w, v, strict, need: int):
-    """strict (elements beyond the cut-off) plus the first `need` elements equal to v."""
-    if need <= 0:
-        return strict
-    ties = w == v
-    if need >= int(ties.count_nonzero()):
-        return strict | ties
-    strict[ties.nonzero().squeeze(1)[:need]] = True
-    return strict
-
-
-def _smallest_mask(w, k: int):
-    """Bool mask of the k smallest values of 1-D w, ties taken lowest index first."""
+def _select(w, k: int, dtype, slot: str, *, largest: bool):
+    """A 0/1 mask in `dtype` (in buffer `slot`) of the k smallest or largest values of 1-D w,
+    exact ties at the cut-off taken lowest index first."""
     import torch
 
     n = w.numel()
+    mask = buffer(slot, w.shape, dtype, w.device)
     if k <= 0:
-        return torch.zeros(n, dtype=torch.bool, device=w.device)
+        return mask.zero_()
     if k >= n:
-        return torch.ones(n, dtype=torch.bool, device=w.device)
-    v = _kth_smallest(w, k)
-    below = w < v
-    return _pick(w, v, below, k - int(below.count_nonzero()))
-
-
-def _largest_mask(w, k: int):
-    """Bool mask of the k largest values of 1-D w, ties taken lowest index first."""
-    import torch
-
-    n = w.numel()
-    if k <= 0:
-        return torch.zeros(n, dtype=torch.bool, device=w.device)
-    if k >= n:
-        return torch.ones(n, dtype=torch.bool, device=w.device)
-    v = _kth_smallest(w, n - k + 1)
-    above = w > v
-    return _pick(w, v, above, k - int(above.count_nonzero()))
+        return mask.fill_(1)
+    v = _kth_smallest(w, n - k + 1 if largest else k)
+    flags = buffer("flags", w.shape, torch.bool, w.device)  # comparisons land here, then in mask
+    strict = (torch.gt if largest else torch.lt)(w, v, out=flags)
+    need = k - int(strict.count_nonzero())
+    mask.copy_(strict)
+    if need > 0:
+        ties = torch.eq(w, v, out=flags)
+        if need >= int(ties.count_nonzero()):
+            mask.masked_fill_(ties, 1)
+        else:  # the first `need` ties, a chunk at a time: the index list of all of them is large
+            step = chunk_elements()
+            for start in range(0, n, step):
+                part = ties[start:start + step]
+                count = int(part.count_nonzero())
+                if count < need:
+                    mask[start:start + step].masked_fill_(part, 1)
+                    need -= count
+                else:
+                    mask[start:start + step][part.nonzero().squeeze(1)[:need]] = 1
+                    break
+    return mask
 
 
 def _magnitudes(tensor):
     # |delta| in its own dtype: the selection works on the exact values (mergekit upcasts to
     # float32 on CPU before sorting, which preserves order and ties)
-    return tensor.abs().reshape(-1)
+    import torch
+
+    return torch.abs(tensor, out=buffer("abs", tensor.shape, tensor.dtype, tensor.device)).reshape(-1)
 
 
 def magnitude(tensor, density: float, rescale: bool, sort: bool = False):
@@ -126,7 +123,7 @@ def magnitude(tensor, density: float, rescale: bool, sort: bool = False):
         mask = torch.zeros(tensor.numel(), dtype=tensor.dtype, device=tensor.device)
         mask[torch.argsort(w.float() if w.device.type == "cpu" else w, descending=True)[:k]] = 1
     else:
-        mask = _largest_mask(w, k).to(tensor.dtype)
+        mask = _select(w, k, tensor.dtype, "keep", largest=True)
     return rescaled(tensor, mask.reshape_as(tensor), rescale)
 
 
@@ -145,8 +142,10 @@ def magnitude_outliers(tensor, density: float, gamma: float, rescale: bool, sort
         w = w.float() if w.device.type == "cpu" else w
         mask[torch.sort(w, descending=False).indices[bottom:bottom + keep]] = 1
     else:
-        # ascending ranks [bottom, bottom + keep)
-        mask = (_smallest_mask(w, bottom + keep) & ~_smallest_mask(w, bottom)).to(tensor.dtype)
+        # ascending ranks [bottom, bottom + keep): the bottom smallest are a subset of the
+        # bottom + keep smallest (same tie order), so the difference of the 0/1 masks
+        mask = _select(w, bottom + keep, tensor.dtype, "keep", largest=False)
+        mask.sub_(_select(w, bottom, tensor.dtype, "drop", largest=False))
     return rescaled(tensor, mask.reshape_as(tensor), rescale)
 
 

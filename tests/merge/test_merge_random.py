@@ -90,6 +90,24 @@ def test_della_keeps_density_and_prefers_large_magnitudes():
         sparsify.della_magprune(delta, 0.66, 1.35, rescale=False)
 
 
+@pytest.mark.parametrize("largest", [True, False])
+def test_selection_takes_ties_lowest_index_first_across_chunks(monkeypatch, largest):
+    """The k largest (smallest) values, exact ties at the cut-off taken lowest index first,
+    also when the ties run over several chunks: the same set as a stable sort gives."""
+    import torch
+
+    from merge_core.methods import scratch, sparsify
+
+    monkeypatch.setattr(scratch, "SCRATCH_BYTES", 16 << 10)  # 4,096-element chunks
+    w = torch.randint(0, 7, (20_000,), generator=torch.Generator().manual_seed(3)).to(torch.bfloat16)
+    for k in (0, 1, 2_857, 9_999, 10_001, 19_999, 20_000):
+        mask = sparsify._select(w, k, torch.float32, "keep", largest=largest)
+        order = torch.sort(-w.float() if largest else w.float(), stable=True).indices[:k]
+        expected = torch.zeros(20_000)
+        expected[order] = 1
+        assert torch.equal(mask, expected), k
+
+
 def test_magnitude_selection_counts_and_ties():
     import torch
 
