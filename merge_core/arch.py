@@ -3,7 +3,8 @@
 - The layer stack is the tensors named `<prefix><i>.<rest>` whose indices run 0..N-1,
   N being the config's layer count (`num_hidden_layers`, `n_layer`, ...).
 - Every other tensor is a "pre" weight (input embeddings: the names say `embed`,
-  `wte`, `wpe`, `word_embeddings`, ...) or a "post" weight (final norm, output head).
+  `wte`, `wpe`, `word_embeddings`, ...; a vision tower's patch convolution and the norm
+  before its layers) or a "post" weight (final norm, output head).
   Pre weights come from a slice config's first slice, post weights from its last,
   both evaluated at t = 0, as mergekit does.
 - A non-layer tensor whose first dimension is the config's vocab size is a
@@ -20,7 +21,7 @@ LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers", "n_layers")
 VOCAB_KEYS = ("vocab_size", "n_vocab", "padded_vocab_size")
 _NUMBERED = re.compile(r"^(.*?\.)(\d+)\.(.+)$")
 _EMBED = re.compile(r"(^|[._])(embed|embeddings|embed_tokens|tok_embeddings|wte|wpe|word_embeddings|"
-                    r"position_embeddings|token_type_embeddings|embed_in)([._]|$)")
+                    r"position_embeddings|token_type_embeddings|embed_in|patch_conv|ln_pre|pre_layrnorm)([._]|$)")
 
 
 def config_value(config: dict, keys: tuple[str, ...]) -> tuple[str | None, object]:

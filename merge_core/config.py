@@ -32,13 +32,21 @@ class OutSlice:
 
 
 @dataclass
-class MergeConfig:
-    method: str
+class Module:
+    """One module's part of the config (`default` for a single-module model)."""
+
+    name: str
     slices: list[OutSlice]
     uses_slices: bool  # written with `slices:` (the output's layer count can change)
+    params: dict | None = None  # the module's own `parameters:`
+
+
+@dataclass
+class MergeConfig:
+    method: str
+    modules: list[Module]  # in the config's order
     base: ModelReference | None = None
     params: dict | None = None
-    module_params: dict | None = None
     dtype: str | None = None
     out_dtype: str | None = None
     tokenizer_source: Any = None  # "base" | "union" | ModelReference | None
@@ -48,6 +56,11 @@ class MergeConfig:
 
     def slice_base(self, s: OutSlice) -> ModelReference | None:
         return s.base or self.base
+
+    @property
+    def slices(self) -> list[OutSlice]:
+        """Every module's slices."""
+        return [s for m in self.modules for s in m.slices]
 
     def referenced_models(self) -> list[ModelReference]:
         """Every model the config names, in order of first appearance (the base first)."""
@@ -101,6 +114,50 @@ def _layer_range(value: Any, where: str) -> tuple[int, int]:
     return start, end
 
 
+def _module(name: str, owner: Any, base: ModelReference | None, where: str, *, own_params: bool) -> Module:
+    """`models:` or `slices:` of the top level or of one module."""
+    at = f"{where}." if where else ""
+    if not isinstance(owner, dict):
+        raise ConfigError(f"{where}: must be a mapping with `models:` or `slices:`")
+    models, slices = owner.get("models"), owner.get("slices")
+    if bool(models) == bool(slices):
+        raise ConfigError(f"{where}: exactly one of 'models' or 'slices' must be present" if where else
+                          "Exactly one of 'models', 'slices', or 'modules' must be present")
+    out: list[OutSlice] = []
+    if models:
+        sources = []
+        for i, entry in enumerate(models):
+            if not isinstance(entry, dict) or "model" not in entry:
+                raise ConfigError(f"{at}models[{i}]: each entry needs a `model`")
+            sources.append(
+                Source(_ref(entry["model"], f"{at}models[{i}].model"), None,
+                       _params(entry.get("parameters"), f"{at}models[{i}]"))
+            )
+        if base is not None and all(s.model != base for s in sources):
+            sources.append(Source(base, None, None, auto_added=True))
+        out.append(OutSlice(sources))
+    else:
+        for n, sl in enumerate(slices):
+            if not isinstance(sl, dict) or not sl.get("sources"):
+                raise ConfigError(f"{at}slices[{n}]: each slice needs `sources`")
+            sources = []
+            for i, entry in enumerate(sl["sources"]):
+                src_at = f"{at}slices[{n}].sources[{i}]"
+                if not isinstance(entry, dict) or "model" not in entry:
+                    raise ConfigError(f"{src_at}: each source needs a `model`")
+                if entry.get("layer_range") is None:
+                    raise ConfigError(f"{src_at}: layer_range is required in a slice")
+                sources.append(
+                    Source(_ref(entry["model"], f"{src_at}.model"),
+                           _layer_range(entry["layer_range"], src_at),
+                           _params(entry.get("parameters"), src_at))
+                )
+            slice_base = _ref(sl["base_model"], f"{at}slices[{n}].base_model") if sl.get("base_model") else None
+            out.append(OutSlice(sources, slice_base, _params(sl.get("parameters"), f"{at}slices[{n}]")))
+    params = _params(owner.get("parameters"), where) if own_params else None
+    return Module(name, out, not models, params)
+
+
 def parse_config(data: Any) -> MergeConfig:
     if not isinstance(data, dict):
         raise ConfigError("a merge config must be a YAML mapping")
@@ -109,53 +166,14 @@ def parse_config(data: Any) -> MergeConfig:
         raise ConfigError("merge_method is required")
     base = _ref(data["base_model"], "base_model") if data.get("base_model") is not None else None
 
-    owner = data
-    module_params = None
     modules = data.get("modules")
     if modules:
-        if not isinstance(modules, dict) or set(modules) != {"default"}:
-            raise ConfigError(
-                "modules: mergelint runs single-module models only; write `models:` or `slices:` "
-                "(or `modules: {default: ...}`)"
-            )
-        owner = modules["default"] or {}
-        module_params = _params(owner.get("parameters"), "modules.default")
-
-    models, slices = owner.get("models"), owner.get("slices")
-    if bool(models) == bool(slices):
-        raise ConfigError("Exactly one of 'models', 'slices', or 'modules' must be present")
-
-    out: list[OutSlice] = []
-    if models:
-        sources = []
-        for i, entry in enumerate(models):
-            if not isinstance(entry, dict) or "model" not in entry:
-                raise ConfigError(f"models[{i}]: each entry needs a `model`")
-            sources.append(
-                Source(_ref(entry["model"], f"models[{i}].model"), None,
-                       _params(entry.get("parameters"), f"models[{i}]"))
-            )
-        if base is not None and all(s.model != base for s in sources):
-            sources.append(Source(base, None, None, auto_added=True))
-        out.append(OutSlice(sources))
+        if not isinstance(modules, dict):
+            raise ConfigError("modules must be a mapping of module names to their models or slices")
+        parsed = [_module(str(name), body or {}, base, f"modules.{name}", own_params=True)
+                  for name, body in modules.items()]
     else:
-        for n, sl in enumerate(slices):
-            if not isinstance(sl, dict) or not sl.get("sources"):
-                raise ConfigError(f"slices[{n}]: each slice needs `sources`")
-            sources = []
-            for i, entry in enumerate(sl["sources"]):
-                where = f"slices[{n}].sources[{i}]"
-                if not isinstance(entry, dict) or "model" not in entry:
-                    raise ConfigError(f"{where}: each source needs a `model`")
-                if entry.get("layer_range") is None:
-                    raise ConfigError(f"{where}: layer_range is required in a slice")
-                sources.append(
-                    Source(_ref(entry["model"], f"{where}.model"),
-                           _layer_range(entry["layer_range"], where),
-                           _params(entry.get("parameters"), where))
-                )
-            slice_base = _ref(sl["base_model"], f"slices[{n}].base_model") if sl.get("base_model") else None
-            out.append(OutSlice(sources, slice_base, _params(sl.get("parameters"), f"slices[{n}]")))
+        parsed = [_module("default", data, base, "", own_params=False)]
 
     tok_source = data.get("tokenizer_source")
     tokenizer = data.get("tokenizer")
@@ -168,11 +186,9 @@ def parse_config(data: Any) -> MergeConfig:
 
     return MergeConfig(
         method=method,
-        slices=out,
-        uses_slices=not models,
+        modules=parsed,
         base=base,
         params=_params(data.get("parameters"), "parameters"),
-        module_params=module_params,
         dtype=_dtype(data.get("dtype"), "dtype"),
         out_dtype=_dtype(data.get("out_dtype"), "out_dtype"),
         tokenizer_source=tok_source,

@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from . import values
 from .arch import Layout
 from .checkpoint import FLOATING, Checkpoint, TensorInfo, nbytes
-from .config import MergeConfig, OutSlice
+from .config import MergeConfig, Module, OutSlice
 from .errors import ConfigError, ModelError
 from .lora import Adapter, Patch
 from .methods import METHODS, BasePolicy, MergeMethod, Scope
 from .methods import group as policies
+from .modules import MODULAR, ModuleSpec, module_layout, modules_of
 from .references import ModelReference
 
 
@@ -100,6 +101,8 @@ class Plan:
     tasks: list[Task]
     donor: Model
     out_layers: int | None  # layer count of the output when slices change it
+    # named modules: (config.json key of a module's layer count, the output's count), as mergekit sets them
+    module_layers: list[tuple[str, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     tokenizer: Any = None  # a built vocabulary (tokenizer_source), if any
 
@@ -188,6 +191,7 @@ class Planner:
         self.tokenizer = tokenizer
         self.tasks: list[Task] = []
         self.notes: list[str] = []
+        self._module_params: dict | None = None  # the module being planned
 
     # -- parameters ---------------------------------------------------------------------
 
@@ -195,7 +199,7 @@ class Planner:
         levels: list[dict | None] = []
         if model is not None:
             levels.extend(src.params for src in s.sources if src.model == model)
-        levels.extend([s.params, self.cfg.module_params, self.cfg.params])
+        levels.extend([s.params, self._module_params, self.cfg.params])
         return levels
 
     def _resolve(self, s: OutSlice, out_name: str, inputs: list[tuple[ModelReference, str]], t: float):
@@ -321,8 +325,8 @@ class Planner:
 
     # -- structure ------------------------------------------------------------------------
 
-    def _source_range(self, model: Model, src) -> tuple[int, int]:
-        n = model.layout.num_layers
+    def _source_range(self, layout: Layout, model: Model, src) -> tuple[int, int]:
+        n = layout.num_layers
         start, end = src.layer_range if src.layer_range is not None else (0, n)
         if not (0 <= start <= end <= n):
             raise ConfigError(f"layer_range [{start}, {end}] of {model.label} is outside its {n} layers")
@@ -330,62 +334,25 @@ class Planner:
 
     def plan(self) -> Plan:
         cfg = self.cfg
-        slices = cfg.slices
-        for n, s in enumerate(slices):
-            check_inputs(self.method, [src.model for src in s.sources], cfg.slice_base(s), f"default.slices[{n}]")
-
-        first, last = slices[0], slices[-1]
-        for src in first.sources:
-            if cfg.uses_slices and self.models[src.model].layout.other_stacks:
-                raise ConfigError(
-                    f"{src.model} has several layer stacks "
-                    f"({', '.join(st.prefix.rstrip('.') for st in self.models[src.model].layout.other_stacks)} "
-                    "besides the main one): slices work on single-stack models only; use `models:`"
-                )
-
-        # pre weights: the first slice's sources, t = 0
-        for name in _union(self.models[src.model].layout.pre for src in first.sources):
-            self._plan_tensor(first, name, [(src.model, name) for src in first.sources], 0.0, optional=True)
-
-        out_index = 0
         donor = self.models[cfg.referenced_models()[0]]
-        out_stack = donor.layout.stack
-        for s in slices:
-            ranges = [self._source_range(self.models[src.model], src) for src in s.sources]
-            lengths = {e - b for b, e in ranges}
-            if len(lengths) != 1:
-                raise ConfigError("All inputs to a slice must contain the same number of layers")
-            length = lengths.pop()
-            for idx in range(length):
-                t = idx / (length - 1) if length > 1 else 1
-                rests: list[str] = []
-                for src, (b, _) in zip(s.sources, ranges):
-                    stack = self.models[src.model].layout.stack
-                    for rest in (stack.layers.get(b + idx, {}) if stack else {}):
-                        if rest not in rests:
-                            rests.append(rest)
-                for rest in rests:
-                    names = []
-                    for src, (b, _) in zip(s.sources, ranges):
-                        stack = self.models[src.model].layout.stack
-                        names.append((src.model, stack.name(b + idx, rest)))
-                    out_name = (out_stack or self.models[s.sources[0].model].layout.stack).name(out_index, rest)
-                    self._plan_tensor(s, out_name, names, t, optional=False)
-                out_index += 1
-
-        # further layer stacks (models: syntax only): each is its own module with its own t
-        if not cfg.uses_slices:
-            s = slices[0]
-            for stack in donor.layout.other_stacks:
-                for idx in range(stack.count):
-                    t = idx / (stack.count - 1) if stack.count > 1 else 1
-                    for rest in stack.layers[idx]:
-                        name = stack.name(idx, rest)
-                        self._plan_tensor(s, name, [(src.model, name) for src in s.sources], t, optional=False)
-
-        # post weights: the last slice's sources, t = 0
-        for name in _union(self.models[src.model].layout.post for src in last.sources):
-            self._plan_tensor(last, name, [(src.model, name) for src in last.sources], 0.0, optional=True)
+        out_layers = None
+        module_layers: list[tuple[str, int]] = []
+        if [m.name for m in cfg.modules] == ["default"]:
+            module = cfg.modules[0]
+            count = self._plan_module(module, donor, lambda ref: self.models[ref].layout)
+            out_layers = count if module.uses_slices else None
+        else:
+            for module in cfg.modules:
+                spec = self._module_spec(donor, module.name)
+                layouts = {ref: module_layout(m.config, {k: v.shape for k, v in m.checkpoint.tensors.items()}, spec)
+                           for ref, m in self.models.items()}
+                for ref in {src.model for s in module.slices for src in s.sources}:
+                    if not (layouts[ref].stack or layouts[ref].pre or layouts[ref].post):
+                        raise ModelError(f"modules.{module.name}: {ref} has no tensors named {spec.prefix}*; "
+                                         "its checkpoint names this module's weights otherwise")
+                count = self._plan_module(module, donor, layouts.__getitem__)
+                if spec.layers_key:
+                    module_layers.append((spec.layers_key, count))
 
         self.tasks.sort(key=lambda task: (task.label, task.order))
         seen: set[str] = set()
@@ -395,8 +362,85 @@ class Planner:
             seen.add(task.name)
         return Plan(
             config=cfg, method=self.method, models=self.models, tasks=self.tasks, donor=donor,
-            out_layers=out_index if cfg.uses_slices else None, notes=self.notes, tokenizer=self.tokenizer,
+            out_layers=out_layers, module_layers=module_layers, notes=self.notes, tokenizer=self.tokenizer,
         )
+
+    def _module_spec(self, donor: Model, name: str) -> ModuleSpec:
+        specs = modules_of(donor.config)
+        kind = donor.config.get("model_type") or "this"
+        if specs is None:
+            known = ", ".join(sorted(MODULAR))
+            raise ConfigError(
+                f"modules: {donor.label} is a single-module model ({kind}): write `models:` or `slices:` "
+                f"(or `modules: {{default: ...}}`); named modules are for {known} models"
+            )
+        for spec in specs:
+            if spec.name == name:
+                return spec
+        raise ConfigError(f"modules: {kind} models have no module {name!r}; "
+                          f"their modules are {', '.join(sp.name for sp in specs)}")
+
+    def _plan_module(self, module: Module, donor: Model, layout_of: Callable[[ModelReference], Layout]) -> int:
+        """Plan one module's tensors; returns its output layer count."""
+        cfg = self.cfg
+        self._module_params = module.params
+        slices = module.slices
+        for n, s in enumerate(slices):
+            check_inputs(self.method, [src.model for src in s.sources], cfg.slice_base(s),
+                         f"{module.name}.slices[{n}]")
+
+        first, last = slices[0], slices[-1]
+        for src in first.sources:
+            if module.uses_slices and layout_of(src.model).other_stacks:
+                raise ConfigError(
+                    f"{src.model} has several layer stacks "
+                    f"({', '.join(st.prefix.rstrip('.') for st in layout_of(src.model).other_stacks)} "
+                    "besides the main one): slices work on single-stack models only; use `models:`"
+                )
+
+        # pre weights: the first slice's sources, t = 0
+        for name in _union(layout_of(src.model).pre for src in first.sources):
+            self._plan_tensor(first, name, [(src.model, name) for src in first.sources], 0.0, optional=True)
+
+        out_index = 0
+        out_stack = layout_of(donor.ref).stack
+        for s in slices:
+            ranges = [self._source_range(layout_of(src.model), self.models[src.model], src) for src in s.sources]
+            lengths = {e - b for b, e in ranges}
+            if len(lengths) != 1:
+                raise ConfigError("All inputs to a slice must contain the same number of layers")
+            length = lengths.pop()
+            for idx in range(length):
+                t = idx / (length - 1) if length > 1 else 1
+                rests: list[str] = []
+                for src, (b, _) in zip(s.sources, ranges):
+                    stack = layout_of(src.model).stack
+                    for rest in (stack.layers.get(b + idx, {}) if stack else {}):
+                        if rest not in rests:
+                            rests.append(rest)
+                for rest in rests:
+                    names = []
+                    for src, (b, _) in zip(s.sources, ranges):
+                        stack = layout_of(src.model).stack
+                        names.append((src.model, stack.name(b + idx, rest)))
+                    out_name = (out_stack or layout_of(s.sources[0].model).stack).name(out_index, rest)
+                    self._plan_tensor(s, out_name, names, t, optional=False)
+                out_index += 1
+
+        # further layer stacks (models: syntax only): each is its own module with its own t
+        if not module.uses_slices:
+            s = slices[0]
+            for stack in layout_of(donor.ref).other_stacks:
+                for idx in range(stack.count):
+                    t = idx / (stack.count - 1) if stack.count > 1 else 1
+                    for rest in stack.layers[idx]:
+                        name = stack.name(idx, rest)
+                        self._plan_tensor(s, name, [(src.model, name) for src in s.sources], t, optional=False)
+
+        # post weights: the last slice's sources, t = 0
+        for name in _union(layout_of(src.model).post for src in last.sources):
+            self._plan_tensor(last, name, [(src.model, name) for src in last.sources], 0.0, optional=True)
+        return out_index
 
 
 def _union(lists) -> list[str]:

@@ -169,6 +169,7 @@ def describe(plan: Plan, shard_size: int) -> str:
         f"{len(plan.tasks)} output tensors by {plan.method.name}; read {_gb(plan.read_bytes)}, "
         f"write {_gb(plan.write_bytes)} in {len(writer.shards)} shard(s)"
         + (f"; {plan.out_layers} layers" if plan.out_layers is not None else "")
+        + "".join(f"; {key} = {count}" for key, count in plan.module_layers)
         + (f"; dtype {cfg.dtype}" if cfg.dtype else "") + (f"; out_dtype {cfg.out_dtype}" if cfg.out_dtype else "")
     )
     return "\n".join(lines)
@@ -261,6 +262,8 @@ def output_config(plan: Plan) -> dict:
             _set_key(config, key, plan.out_layers)
         else:
             plan.notes.append("the donor config has no layer-count key: set the output's layer count by hand")
+    for key, count in plan.module_layers:
+        _set_key(config, key, count)
     if plan.tokenizer is not None:
         key = plan.donor.layout.vocab_key or "vocab_size"
         _set_key(config, key, plan.tokenizer.out_size)
