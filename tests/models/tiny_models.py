@@ -52,10 +52,13 @@ def build(root: str) -> dict:
     from transformers import (
         LlamaConfig,
         LlamaForCausalLM,
+        Mistral3Config,
+        Mistral3ForConditionalGeneration,
         MistralConfig,
         MistralForCausalLM,
         Phi3Config,
         Phi3ForCausalLM,
+        PixtralVisionConfig,
     )
     from transformers.utils import logging as hf_logging
 
@@ -87,6 +90,11 @@ def build(root: str) -> dict:
     llama("llama-2layer", num_hidden_layers=2)
     vocab = llama("llama-vocab", vocab_size=136)
     save("mistral", MistralForCausalLM(MistralConfig(**LLAMA)))
+    # A vision-language model: mergekit's modules text_decoder, vision_tower, multi_modal_projector.
+    vision = PixtralVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                                 image_size=32, patch_size=8, head_dim=8)
+    save("mistral3", Mistral3ForConditionalGeneration(Mistral3Config(
+        text_config=MistralConfig(**LLAMA), vision_config=vision, image_token_index=10, spatial_merge_size=2)))
     phi = save(
         "phi3",
         Phi3ForCausalLM(
