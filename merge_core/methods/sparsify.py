@@ -12,7 +12,7 @@ Semantics are mergekit 0.1.5's (`mergekit/sparsify.py`):
 Each sparsifier may overwrite the tensor it is given (the caller's own task vector).
 
 mergekit selects by sorting every tensor (torch.argsort). Here the cut is found with a
-selection (kthvalue), O(n) instead of O(n log n): the kept set is the same except where
+radix selection, O(n) instead of O(n log n): the kept set is the same except where
 several elements tie exactly at the cut-off magnitude; there mergekit's pick follows
 torch's unstable sort and mergelint keeps the lowest-index ones (documented).
 """
@@ -166,11 +166,11 @@ def _bernoulli_mask(shape, probs, generator):
 
     probs: keep-probabilities, one per element or a single one (0-dim), in the dtype of
     mergekit's probability tensor (a mask in the task vector's dtype multiplies it without
-    a converted copy). torch's CPU kernel draws, per element in memory
-    order, one float32 uniform from the generator exactly as torch.rand does and keeps the
-    element when it is below p; so rand < p is the same mask and leaves the generator in
-    the same state (tests/merge/test_merge_random.py checks both). Other devices draw
-    differently: there torch.bernoulli itself runs.
+    a converted copy). torch's CPU kernel draws, per element in memory order, one float32
+    uniform from the generator exactly as torch.rand does and keeps the element when it is
+    below p; so rand < p is the same mask and leaves the generator in the same state
+    (tests/merge/test_merge_random.py checks both). Other devices draw differently: there
+    torch.bernoulli itself runs.
     """
     import torch
 
