@@ -40,6 +40,7 @@ class Suppression:
 
 def find(source: Source) -> list[Suppression]:
     found = []
+    scalars = None
     for n, text in enumerate(source.lines):
         if "mergelint" not in text:
             continue
@@ -47,8 +48,28 @@ def find(source: Source) -> list[Suppression]:
         if match:
             names = [s.strip() for s in match.group(2).split(",")]
             rng = Range.of(n, match.start(0) + (1 if text[match.start(0)].isspace() else 0), n, match.end(0))
+            if scalars is None:
+                scalars = _scalar_spans(source.text)
+            at = source.offset(rng.start)
+            if any(start <= at < end for start, end in scalars):
+                continue  # the text of a quoted or block scalar, not a comment
             found.append(Suppression(n, names, match.group(1) == "disable-file", rng, set()))
     return found
+
+
+def _scalar_spans(text: str) -> list[tuple[int, int]]:
+    """Where the document's scalars lie (character offsets), as PyYAML's scanner reads them;
+    up to the first scan error, past which a `#` counts as a comment."""
+    import yaml
+
+    spans = []
+    try:
+        for token in yaml.scan(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            if isinstance(token, yaml.ScalarToken):
+                spans.append((token.start_mark.index, token.end_mark.index))
+    except yaml.YAMLError:
+        pass
+    return spans
 
 
 def apply(source: Source, diagnostics: list[Diagnostic], lookup) -> list[Diagnostic]:

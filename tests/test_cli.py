@@ -403,6 +403,15 @@ def test_suppression_of_several_rules(cli):
     ]
 
 
+def test_suppression_text_inside_a_scalar_is_not_a_comment(cli):
+    quoted = GOOD + 'output_dir: "./out # mergelint: disable=unknown-key"\n'
+    assert [d["rule"] for d in _check_json(cli, quoted)] == ["unknown-key"]
+    block = GOOD + "output_dir: |\n  notes\n  # mergelint: disable=unknown-key\n"
+    assert [d["rule"] for d in _check_json(cli, block)] == ["unknown-key"]
+    after = GOOD + 'output_dir: "# not this"  # mergelint: disable=unknown-key\n'
+    assert _check_json(cli, after) == []
+
+
 def test_disable_file(cli):
     text = "# mergelint: disable-file=missing-required-parameter,dtype-value\n" + BAD.replace("output_dir", "dtype: bf16\noutput_dir")
     assert [d["rule"] for d in _check_json(cli, text)] == ["unknown-key"]
