@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from .diagnostics import Diagnostic
-from .document import Range, Source
+from .document import Position, Range, Source
 from .rule import Rule
 
 _COMMENT = re.compile(r"(?:^|\s)#\s*mergelint:\s*(disable|disable-file)\s*=\s*([\w\-]+(?:\s*,\s*[\w\-]+)*)")
@@ -49,7 +49,7 @@ def find(source: Source) -> list[Suppression]:
             names = [s.strip() for s in match.group(2).split(",")]
             rng = Range.of(n, match.start(0) + (1 if text[match.start(0)].isspace() else 0), n, match.end(0))
             if scalars is None:
-                scalars = _scalar_spans(source.text)
+                scalars = _scalar_spans(source)
             at = source.offset(rng.start)
             if any(start <= at < end for start, end in scalars):
                 continue  # the text of a quoted or block scalar, not a comment
@@ -57,16 +57,20 @@ def find(source: Source) -> list[Suppression]:
     return found
 
 
-def _scalar_spans(text: str) -> list[tuple[int, int]]:
+def _scalar_spans(source: Source) -> list[tuple[int, int]]:
     """Where the document's scalars lie (character offsets), as PyYAML's scanner reads them;
-    up to the first scan error, past which a `#` counts as a comment."""
+    up to the first scan error, past which a `#` counts as a comment. A block scalar's text
+    starts on the line after its `|` or `>`, which may carry a comment."""
     import yaml
 
     spans = []
     try:
-        for token in yaml.scan(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        for token in yaml.scan(source.text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
             if isinstance(token, yaml.ScalarToken):
-                spans.append((token.start_mark.index, token.end_mark.index))
+                start = token.start_mark.index
+                if token.style in ("|", ">"):
+                    start = source.offset(Position(token.start_mark.line + 1, 0))
+                spans.append((start, token.end_mark.index))
     except yaml.YAMLError:
         pass
     return spans

@@ -410,6 +410,8 @@ def test_suppression_text_inside_a_scalar_is_not_a_comment(cli):
     assert [d["rule"] for d in _check_json(cli, block)] == ["unknown-key"]
     after = GOOD + 'output_dir: "# not this"  # mergelint: disable=unknown-key\n'
     assert _check_json(cli, after) == []
+    header = GOOD + "output_dir: |  # mergelint: disable=unknown-key\n  notes\n"  # a block scalar's header line
+    assert _check_json(cli, header) == []
 
 
 def test_disable_file(cli):
