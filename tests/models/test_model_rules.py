@@ -64,7 +64,7 @@ def test_every_model_rule_has_a_golden_fixture():
         r for r in (
             "lora-base-mismatch", "lora-shape-mismatch", "adapter-as-model", "lora-unsupported", "incompatible-models",
             "vocab-mismatch", "quantized-input", "filter-no-match", "needs-trust-remote-code", "model-files-unreadable",
-            "unknown-module",
+            "unknown-module", "modules-required",
         )
     ]
     assert all(lookup(r) is not None for r in model_rules)

@@ -50,8 +50,11 @@ def build(root: str) -> dict:
     import torch
     from peft import IA3Config, LoraConfig, get_peft_model
     from transformers import (
+        CLIPVisionConfig,
         LlamaConfig,
         LlamaForCausalLM,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
         Mistral3Config,
         Mistral3ForConditionalGeneration,
         MistralConfig,
@@ -95,6 +98,11 @@ def build(root: str) -> dict:
                                  image_size=32, patch_size=8, head_dim=8)
     save("mistral3", Mistral3ForConditionalGeneration(Mistral3Config(
         text_config=MistralConfig(**LLAMA), vision_config=vision, image_token_index=10, spatial_merge_size=2)))
+    # One whose modules mergekit finds from the tensor names only (no table): two layer stacks.
+    clip = CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                            image_size=32, patch_size=8, projection_dim=32)
+    save("llava", LlavaForConditionalGeneration(LlavaConfig(text_config=LlamaConfig(**LLAMA), vision_config=clip,
+                                                            image_token_index=10)))
     phi = save(
         "phi3",
         Phi3ForCausalLM(
