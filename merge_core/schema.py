@@ -8,6 +8,7 @@ The published file `schema/mergekit-config.schema.json` is its output.
 from __future__ import annotations
 
 from .methods import METHODS, MergeMethod, Param
+from .modules import MODULAR
 
 SCHEMA_ID = "https://mergelint.dev/schema/mergekit-config.schema.json"
 
@@ -20,6 +21,24 @@ _T_REFERENCE = "a model reference: a path or Hub id, optionally with @revision a
 _T_SETTING = (
     "a number, a list of numbers (a per-layer gradient) or a list of {filter, value} entries"
 )
+
+
+def _module_names() -> dict:
+    """The module names mergelint knows (merge_core/modules.py), each with what it is."""
+    kinds: dict[str, list[str]] = {}
+    prefixes: dict[str, list[str]] = {}
+    for model_type, specs in MODULAR.items():
+        for spec in specs:
+            kinds.setdefault(spec.name, []).append(model_type)
+            if spec.prefix not in prefixes.setdefault(spec.name, []):
+                prefixes[spec.name].append(spec.prefix)
+    names = {"default": {"description": "The whole model: the one module of a model that has no named modules.",
+                         **_ref("outputModule")}}
+    for name in sorted(kinds):
+        weights = ", ".join(f"{p}*" for p in prefixes[name])
+        names[name] = {"description": f"The {name} module of {', '.join(kinds[name])} models (weights {weights}).",
+                       **_ref("outputModule")}
+    return names
 
 
 def _ref(name: str) -> dict:
@@ -298,6 +317,7 @@ def build_schema() -> dict:
             "modules": {
                 "description": "Per-module merges for multi-module architectures (vision-language, T5, ...).",
                 "type": "object",
+                "properties": _module_names(),
                 "additionalProperties": _ref("outputModule"),
                 "minProperties": 1,
             },

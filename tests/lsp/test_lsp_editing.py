@@ -60,6 +60,8 @@ COMPLETIONS = [
     ("merge_method: linear\ntokenizer:\n  |\n", ["source", "tokens", "pad_to_multiple_of"], []),
     ("merge_method: linear\nmodels:\n  - model: org/a\n    parameters:\n      weight:\n        - filter: mlp\n          |\n", ["value"], ["filter"]),
     ("merge_method: linear\nmodules:\n  text:\n    |\n", ["models", "slices", "parameters"], ["merge_method"]),
+    ("merge_method: linear\nmodules:\n  |\n", ["text_decoder", "vision_tower", "multi_modal_projector", "default"],
+     ["models", "merge_method"]),
     ("merge_method: linear  # |\n", [], ["linear", "ties"]),
 ]
 
