@@ -1,6 +1,6 @@
-"""`modules:` on a multi-module model: a tiny Mistral3 (text decoder, vision tower,
-projector), each module merged on its own, compared with mergekit 0.1.5 tensor for tensor
-and in config.json's per-module layer counts."""
+"""`modules:` on multi-module models: tiny Mistral3 and Llama 4 checkpoints (text decoder,
+vision tower, projector), each module merged on its own, compared with mergekit 0.1.5
+tensor for tensor and in config.json's per-module layer counts."""
 
 import json
 from pathlib import Path
@@ -21,6 +21,24 @@ def make_mistral3(path: Path, seed: int) -> str:
     torch.manual_seed(seed)
     model = Mistral3ForConditionalGeneration(Mistral3Config(text_config=text, vision_config=vision,
                                                             image_token_index=10, spatial_merge_size=2))
+    _perturb(model, seed)
+    model.save_pretrained(path)
+    make_tokenizer(path, 64)
+    return str(path)
+
+
+def make_llama4(path: Path, seed: int) -> str:
+    import torch
+    from transformers import Llama4Config, Llama4ForConditionalGeneration, Llama4TextConfig, Llama4VisionConfig
+
+    text = Llama4TextConfig(hidden_size=32, intermediate_size=64, intermediate_size_mlp=64, num_hidden_layers=2,
+                            num_attention_heads=4, num_key_value_heads=2, vocab_size=64, head_dim=8,
+                            num_local_experts=2, num_experts_per_tok=1, interleave_moe_layer_step=1)
+    vision = Llama4VisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                                image_size=32, patch_size=8, vision_output_dim=32, projector_input_dim=32,
+                                projector_output_dim=32)
+    torch.manual_seed(seed)
+    model = Llama4ForConditionalGeneration(Llama4Config(text_config=text, vision_config=vision))
     _perturb(model, seed)
     model.save_pretrained(path)
     make_tokenizer(path, 64)
@@ -94,6 +112,30 @@ modules:
   multi_modal_projector:
     models: [{{model: {a}}}, {{model: {b}}}]
 """)
+
+
+def test_llama4_modules(tmp_path_factory, run_mergekit, run_mergelint, same_as):
+    """Llama 4's vision module is `vision_model` and its text decoder has MoE experts."""
+    root = tmp_path_factory.mktemp("llama4")
+    a, b = make_llama4(root / "a", 41), make_llama4(root / "b", 42)
+    config = f"""merge_method: linear
+dtype: float32
+modules:
+  text_decoder:
+    slices:
+      - sources:
+          - {{model: {a}, layer_range: [0, 2], parameters: {{weight: 0.3}}}}
+          - {{model: {b}, layer_range: [0, 2], parameters: {{weight: 0.7}}}}
+  vision_model:
+    models: [{{model: {a}}}, {{model: {b}}}]
+    parameters: {{weight: [0.1, 0.9]}}
+  multi_modal_projector:
+    models: [{{model: {a}}}, {{model: {b}}}]
+    parameters: {{weight: 0.5}}
+"""
+    ours, theirs = run_mergelint(config), run_mergekit(config)
+    same_as(ours, theirs)
+    assert layer_counts(ours) == layer_counts(theirs) == (2, 2)
 
 
 def test_seeded_random_method_draws_in_mergekits_order(vlm, parity):
