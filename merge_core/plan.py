@@ -346,7 +346,7 @@ class Planner:
                 spec = self._module_spec(donor, module.name)
                 layouts = {ref: module_layout(m.config, {k: v.shape for k, v in m.checkpoint.tensors.items()}, spec)
                            for ref, m in self.models.items()}
-                for ref in {src.model for s in module.slices for src in s.sources}:
+                for ref in dict.fromkeys(src.model for s in module.slices for src in s.sources):
                     if not (layouts[ref].stack or layouts[ref].pre or layouts[ref].post):
                         raise ModelError(f"modules.{module.name}: {ref} has no tensors named {spec.prefix}*; "
                                          "its checkpoint names this module's weights otherwise")
