@@ -16,6 +16,7 @@ So methods
 
 from __future__ import annotations
 
+import math
 import threading
 
 SCRATCH_BYTES = 512 << 10
@@ -40,9 +41,7 @@ def buffer(slot: str, shape, dtype, device):
     """
     import torch
 
-    n = 1
-    for d in shape:
-        n *= d
+    n = math.prod(shape)
     key = (slot, dtype, str(device))
     held = _buffers.get(key)
     if held is None or held.numel() < n:
@@ -58,9 +57,7 @@ def result(shape, dtype, device):
 
     if torch.device(device).type != "cpu":
         return torch.empty(shape, dtype=dtype, device=device)
-    nbytes = torch.empty((), dtype=dtype).element_size()
-    for d in shape:
-        nbytes *= d
+    nbytes = dtype.itemsize * math.prod(shape)
     with _lock:  # the smallest that fits (list.remove would compare tensors by value)
         fits = [i for i, b in enumerate(_written) if b.numel() >= nbytes]
         raw = _written.pop(min(fits, key=lambda i: _written[i].numel())) if fits else None

@@ -50,17 +50,15 @@ def check(ctx: Context) -> None:
     key = next((k for k, _ in ctx.view.root.pairs if k.value == "slices"), None)
     if key is None:
         return
-    for group in ctx.view.groups:
-        if not group.label.startswith("slices["):
-            continue
-        for inp in group.inputs:
-            facts = ctx.facts.model(inp.ref) if inp.ref is not None else None
-            if facts is None:
-                continue
-            message = _message(facts)
-            if message:
-                ctx.report(RULE, key, f"'{inp.ref.model}' {message}")
-                return
+    # each model once: a frankenmerge names the same few models in hundreds of slices
+    refs = dict.fromkeys(inp.ref for group in ctx.view.groups if group.label.startswith("slices[")
+                         for inp in group.inputs if inp.ref is not None)
+    for ref in refs:
+        facts = ctx.facts.model(ref)
+        message = _message(facts) if facts is not None else None
+        if message:
+            ctx.report(RULE, key, f"'{ref.model}' {message}")
+            return
 
 
 def _message(facts) -> str | None:
