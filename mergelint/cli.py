@@ -44,16 +44,35 @@ def main() -> None:
 @click.option("--configs-only", is_flag=True, help="Skip named files that do not look like merge configs (for pre-commit).")
 def check(paths, fmt, fix, select, ignore, online, stdin_filename, color, configs_only) -> None:
     """Check merge configs. PATHS are files, directories (walked for merge configs) or '-'."""
-    from .checker import InputError, check_source, decode, read_source, unknown_rule_names
-    from .discover import looks_like_merge_config, walk
-    from .fixing import fix_source, write_atomically
-    from .output import FORMATS
-    from .settings import SettingsError, load
+    from .output import WRITERS
 
     select = [n.strip() for s in select for n in s.split(",") if n.strip()]
     ignore = [n.strip() for s in ignore for n in s.split(",") if n.strip()]
+    if color is None:
+        color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    # Each file's diagnostics are written once it is checked: memory stays that of one file.
+    report = WRITERS[fmt](_Echo(), color=color)
+    try:
+        code = _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, strict)
+    finally:
+        report.close()
+    sys.exit(code)
+
+
+class _Echo:
+    """A text stream that writes with click.echo (which drops colour codes where it should)."""
+
+    def write(self, text: str) -> None:
+        click.echo(text, nl=False)
+
+
+def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, strict) -> int:
+    from .checker import InputError, check_source, decode, read_source, unknown_rule_names
+    from .discover import looks_like_merge_config, walk
+    from .fixing import fix_source, write_atomically
+    from .settings import SettingsError, load
+
     code = 0
-    results = []
     for path in _expand(paths, walk):
         if configs_only and path != "-" and os.path.isfile(path) and not looks_like_merge_config(path):
             continue
@@ -91,15 +110,10 @@ def check(paths, fmt, fix, select, ignore, online, stdin_filename, color, config
             _fail(f"{path}: internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
             code = 2
             continue
-        results.append((source, diagnostics))
+        report.add(source, diagnostics)
         if any(d.severity == "error" for d in diagnostics):
             code = max(code, 1)
-    if color is None:
-        color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    text = FORMATS[fmt](results, color=color) if fmt == "text" else FORMATS[fmt](results)
-    if text:
-        click.echo(text)
-    sys.exit(code)
+    return code
 
 
 def _expand(paths, walk):

@@ -4,9 +4,9 @@ folder (relative paths are taken from where mergekit runs; `mergelint check` use
 current directory, the editor the workspace folder), anything else is a Hugging Face
 repo id, looked up in the local Hugging Face cache, and on the Hub only with
 `--online`. It reports a local path that does not exist, a path that is not a model
-folder, and a name that is neither a folder nor a valid repo id. A repo id that is not
-in the cache while network use is off gets one info: the checks that need that
-model's files are skipped.
+folder, and a name that is neither a folder nor a valid repo id. The repo ids that are
+not in the cache while network use is off get one info together, on the first of them
+(naming them all): the checks that need their files are skipped.
 
 ## Why is this bad?
 mergekit only finds out after it has started, often after downloading every other
@@ -34,11 +34,29 @@ RULE = Rule("ML206", "model-not-found", "warning", "A model reference names no l
 def check(ctx: Context) -> None:
     if ctx.view is None or ctx.facts is None:
         return
+    not_cached = []  # Hub models that are simply not downloaded: one info for them all
     for use, part, mpath in ctx.facts.paths(ctx.view):
         res = ctx.facts.resolve(mpath)
-        if not res.ok:
-            severity, message = _verdict(ctx, res, "adapter" if part == "lora" else "model")
-            ctx.report(RULE, part_node(use.node, use.ref, part), message, severity=severity)
+        if res.ok:
+            continue
+        what, node = "adapter" if part == "lora" else "model", part_node(use.node, use.ref, part)
+        if res.status == "not-cached":
+            not_cached.append((what, node, res))
+        else:
+            severity, message = _verdict(ctx, res, what)
+            ctx.report(RULE, node, message, severity=severity)
+    if not_cached:
+        ctx.report(RULE, not_cached[0][1], _not_cached(ctx, not_cached), severity="info")
+
+
+def _not_cached(ctx: Context, found: list) -> str:
+    what, _, res = found[0]
+    hint = "" if ctx.facts.inspector.offline_env else " (--online reads {} metadata from the Hub)"
+    if len(found) == 1:
+        return f"{what} '{res.path}' is {res.message}: checks of its files are skipped{hint.format('its')}"
+    names = ", ".join(str(r.path) for _, _, r in found)
+    return (f"{len(found)} Hub models ({names}) are {res.message}: checks of their files are skipped"
+            f"{hint.format('their')}")
 
 
 def _verdict(ctx: Context, res, what: str) -> tuple[str, str]:
@@ -55,7 +73,4 @@ def _verdict(ctx: Context, res, what: str) -> tuple[str, str]:
         return "warning", f"cannot read {what} '{name}': {res.message}"
     if status == "not-found":
         return "warning", f"{what} '{name}' on the Hugging Face Hub: {res.message}"
-    if status == "not-cached":
-        hint = "" if ctx.facts.inspector.offline_env else " (--online reads its metadata from the Hub)"
-        return "info", f"{what} '{name}' is {res.message}: checks of its files are skipped{hint}"
     return "info", f"{what} '{name}': {res.message}; checks of its files are skipped"
