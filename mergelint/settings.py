@@ -69,7 +69,9 @@ def _read(path: str) -> dict | None:
         raise SettingsError(f"{path}: {e}") from None
     if os.path.basename(path) == "pyproject.toml":
         return data.get("tool", {}).get("mergelint")
-    return data
+    # .mergelint.toml: bare keys, or the [tool.mergelint] table copied from a pyproject.toml
+    tool = data.get("tool")
+    return tool["mergelint"] if isinstance(tool, dict) and "mergelint" in tool else data
 
 
 @functools.lru_cache(maxsize=256)
