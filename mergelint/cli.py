@@ -53,7 +53,7 @@ def check(paths, fmt, fix, select, ignore, online, stdin_filename, color, config
     # Each file's diagnostics are written once it is checked: memory stays that of one file.
     report = WRITERS[fmt](_Echo(), color=color)
     try:
-        code = _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, strict)
+        code = _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only)
     finally:
         report.close()
     sys.exit(code)
@@ -66,7 +66,7 @@ class _Echo:
         click.echo(text, nl=False)
 
 
-def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, strict) -> int:
+def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only) -> int:
     from .checker import InputError, check_source, decode, read_source, unknown_rule_names
     from .discover import looks_like_merge_config, walk
     from .fixing import fix_source, write_atomically

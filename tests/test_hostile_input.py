@@ -1,0 +1,81 @@
+"""Hostile input: bounded output, time and memory, and a plain one-line error (never "internal
+error") for what cannot be checked or written. Real subprocesses where the claim is about the
+process (its memory, its exit code, a pipe, a FIFO)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from mergelint.diagnostics import Diagnostic
+from mergelint.document import Range, Source
+from mergelint.output import SNIPPET_MARGIN, as_text
+
+ENV = {k: v for k, v in os.environ.items() if k != "MERGELINT_DEBUG"}
+
+
+def measured(*args, cwd) -> tuple[subprocess.CompletedProcess, float]:
+    """`python -m mergelint ARGS` and its peak memory in MB, measured by a parent of its own (the
+    children's ru_maxrss of this process would be the largest child any test ever ran)."""
+    code = (
+        "import json, resource, subprocess, sys\n"
+        "r = subprocess.run([sys.executable, '-m', 'mergelint', *sys.argv[1:]], capture_output=True)\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "print(json.dumps([r.returncode, r.stdout.decode(), r.stderr.decode(), peak]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=ENV)
+    rc, stdout, stderr, peak = json.loads(out.stdout)
+    return subprocess.CompletedProcess(args, rc, stdout, stderr), peak
+
+
+# Text output: a long line is shown as a window around the caret, and the output is streamed.
+
+
+def test_one_long_line_with_many_diagnostics_prints_a_bounded_report(tmp_path):
+    # A minified config: 59 KB on one line, an unknown key every 8 bytes (about 7,000 warnings).
+    keys = ", ".join(f"k{i}: 1" for i in range(8000))
+    text = "{merge_method: linear, models: [{model: org/a, parameters: {weight: 1}}], " + keys
+    text = text[:59_000].rsplit(",", 1)[0] + "}\n"
+    (tmp_path / "long.yml").write_text(text)
+    result, peak = measured("check", "--ignore", "model-not-found", "long.yml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr  # warnings only
+    # Before: 530 MB of output and a 1.6 GB peak (the whole line printed for each warning).
+    assert result.stdout.count("warning[unknown-key]") > 6000
+    assert len(result.stdout) < 5_000_000
+    assert peak < 200
+
+
+def _diagnostic(line: int, start: int, end: int, end_line: int | None = None) -> Diagnostic:
+    return Diagnostic("ML004", "unknown-key", "warning", "unknown key", Range.of(line, start, line if end_line is None else end_line, end))
+
+
+def _snippet_lines(text: str, d: Diagnostic) -> tuple[str, str]:
+    out = as_text([(Source(text, "c.yml"), [d])]).split("\n")
+    return out[2].split(" | ", 1)[1], out[3].split(" | ", 1)[1]
+
+
+def test_long_line_is_cut_around_the_caret_which_stays_under_its_text():
+    line = "".join(f"k{i:05d}: 1, " for i in range(2000))  # 20,000 columns
+    column = line.index("k01000")
+    shown, caret = _snippet_lines("{" + line + "}\n", _diagnostic(0, column + 1, column + 7))
+    assert shown.startswith("...") and shown.endswith("...")
+    assert len(shown) <= 2 * SNIPPET_MARGIN + 6 + 6
+    at = caret.index("^")
+    assert caret[at:] == "^" * 6 and shown[at : at + 6] == "k01000"
+
+
+def test_short_lines_and_line_starts_are_shown_whole_or_cut_on_one_side():
+    shown, caret = _snippet_lines("output_dir: ./out\n", _diagnostic(0, 0, 10))
+    assert (shown, caret) == ("output_dir: ./out", "^" * 10)
+    long_tail = "output_dir: " + "x" * 500 + "\n"
+    shown, caret = _snippet_lines(long_tail, _diagnostic(0, 0, 10))
+    assert shown == long_tail[: 10 + SNIPPET_MARGIN] + "..." and caret == "^" * 10
+
+
+def test_a_span_longer_than_the_window_has_a_bounded_underline():
+    text = "a: [" + ", ".join(["1"] * 5000) + "]\n"
+    shown, caret = _snippet_lines(text, _diagnostic(0, 3, len(text) - 1))
+    assert caret == " " * 3 + "^" * (2 * SNIPPET_MARGIN)
+    assert shown.startswith("a: [1, 1") and shown.endswith("...") and len(shown) < 4 * SNIPPET_MARGIN
