@@ -22,20 +22,36 @@ from .errors import MergeError
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 10**9, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
           "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_KMB = {"k": 10**3, "m": 10**6, "b": 10**9}
+NO_LIMIT = 2**63 - 1  # a size of 0 or less: everything in one shard, as mergekit's writer does
+
+
+def _kmb(text: str) -> int:
+    """mergekit 0.1.5's parse_kmb to the letter, so what its users type means the same bytes:
+    digits, or an integer with k, m or b (10**3, 10**6, 10**9)."""
+    if text.isnumeric():
+        return int(text)
+    factor = _KMB.get(text[-1:].lower())
+    if factor is None:
+        raise ValueError(text)
+    return int(text[:-1]) * factor
 
 
 def parse_size(text: str | int) -> int:
-    """Bytes from '5GB', '500MB', '2GiB', '1000000' or mergekit's '5B' (a billion bytes)."""
+    """Bytes from mergekit's syntax ('5B' is 5e9, '500M', '1000000') or from '5GB', '500MB', '2GiB', '1.5GB'."""
     if isinstance(text, int):
-        return text
-    m = _SIZE.match(str(text))
-    unit = (m.group(2) or "").lower() if m else None
-    if not m or unit not in _UNITS:
-        raise ValueError(f"not a size: {text!r} (write e.g. 5GB, 500MB, 2GiB or a number of bytes)")
-    value = float(m.group(1)) * _UNITS[unit]
-    if value < 1:
-        raise ValueError(f"shard size must be at least one byte: {text!r}")
-    return int(value)
+        value = text
+    else:
+        try:
+            value = _kmb(str(text))
+        except ValueError:
+            m = _SIZE.match(str(text))
+            unit = (m.group(2) or "").lower() if m else None
+            if not m or unit not in _UNITS:
+                raise ValueError(f"not a size: {text!r} (write e.g. 5GB, 500MB, 2GiB, mergekit's 5B "
+                                 "or a number of bytes)") from None
+            value = int(float(m.group(1)) * _UNITS[unit])
+    return value if value > 0 else NO_LIMIT
 
 
 @dataclass

@@ -35,16 +35,22 @@ def main() -> None:
     show_default=True,
     help="Output format.",
 )
-@click.option("--fix", is_flag=True, help="Apply each diagnostic's preferred safe fix, in place.")
+@click.option("--fix", is_flag=True, help="Apply each diagnostic's preferred safe fix, in place; fixes of one key are one "
+              "decision (a typo renamed, not a value invented beside it); says how many fixes remain, if any.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix, apply preferred unsafe fixes too: they may change what the "
+              "merge does (a layer_range end, a LoRA's base, a tokenizer_source), so review the result.")
 @click.option("--select", multiple=True, metavar="RULE", help="Report only these rules (names or codes, repeatable or comma-separated).")
 @click.option("--ignore", multiple=True, metavar="RULE", help="Do not report these rules.")
 @click.option("--online", is_flag=True, default=None, help="Allow reading model metadata from the network.")
 @click.option("--stdin-filename", default=None, help="Path to report for input read from '-'.")
 @click.option("--color/--no-color", default=None, help="Colour text output (default: when writing to a terminal).")
 @click.option("--configs-only", is_flag=True, help="Skip named files that do not look like merge configs (for pre-commit).")
-def check(paths, fmt, fix, select, ignore, online, stdin_filename, color, configs_only) -> None:
+def check(paths, fmt, fix, unsafe_fixes, select, ignore, online, stdin_filename, color, configs_only) -> None:
     """Check merge configs. PATHS are files, directories (walked for merge configs) or '-'."""
     from .output import WRITERS
+
+    if unsafe_fixes and not fix:
+        raise click.UsageError("--unsafe-fixes only says which fixes --fix applies: add --fix")
 
     select = [n.strip() for s in select for n in s.split(",") if n.strip()]
     ignore = [n.strip() for s in ignore for n in s.split(",") if n.strip()]
@@ -53,7 +59,7 @@ def check(paths, fmt, fix, select, ignore, online, stdin_filename, color, config
     # Each file's diagnostics are written once it is checked: memory stays that of one file.
     report = WRITERS[fmt](_Echo(), color=color)
     try:
-        code = _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only)
+        code = _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, unsafe_fixes)
     finally:
         report.close()
     sys.exit(code)
@@ -66,7 +72,7 @@ class _Echo:
         click.echo(text, nl=False)
 
 
-def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only) -> int:
+def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, unsafe_fixes) -> int:
     from .checker import InputError, check_source, decode, read_source, unknown_rule_names
     from .discover import looks_like_merge_config, walk
     from .fixing import fix_source, write_atomically
@@ -93,10 +99,11 @@ def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, con
                 _fail(f"unknown rule(s): {', '.join(unknown)} (see `mergelint rules`)")
                 sys.exit(2)
             if fix:
-                fixed, diagnostics, applied = fix_source(source, settings)
+                fixed, diagnostics, applied = fix_source(source, settings, unsafe=unsafe_fixes)
                 if applied:
                     write_atomically(path, fixed.text)
                     click.echo(f"{path}: applied {applied} fix{'es' if applied != 1 else ''}", err=True)
+                _tell_remaining(path, diagnostics, unsafe_fixes)
                 source = fixed
             else:
                 diagnostics = check_source(source, settings)
@@ -114,6 +121,21 @@ def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, con
         if any(d.severity == "error" for d in diagnostics):
             code = max(code, 1)
     return code
+
+
+def _tell_remaining(path: str, diagnostics, unsafe_fixes: bool) -> None:
+    """--fix never stops silently: the fixes it left, and the unsafe ones it was not asked for."""
+    from .fixing import MAX_ROUNDS, remaining
+
+    left = remaining(diagnostics, unsafe_fixes)
+    if left:
+        it = "they" if left != 1 else "it"
+        click.echo(f"{path}: {left} fix{'es' if left != 1 else ''} not applied: {it} would undo another fix, or need more "
+                   f"than {MAX_ROUNDS} rounds of fixes (run --fix again; `mergelint check` lists them)", err=True)
+    unsafe = 0 if unsafe_fixes else remaining(diagnostics, True) - left
+    if unsafe:
+        click.echo(f"{path}: {unsafe} unsafe fix{'es' if unsafe != 1 else ''} not applied (--unsafe-fixes applies "
+                   f"{'them' if unsafe != 1 else 'it'})", err=True)
 
 
 def _expand(paths, walk):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .document import Range
+from .document import Position, Range
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -17,12 +17,21 @@ class Edit:
     new_text: str
 
 
+# A key a fix writes: (the start of the mapping that gets it, the key). Fixes that write the
+# same slot are one decision: fixing.resolve() applies at most one of them.
+Slot = tuple[Position, str]
+
+
 @dataclass(frozen=True)
 class Fix:
     title: str
     edits: tuple[Edit, ...]
     safe: bool = True
     preferred: bool = False
+    writes: frozenset[Slot] = frozenset()
+    # The value it writes is invented (`weight: 1.0`), not the user's: it yields to a fix
+    # that writes the same slot with what the user wrote (a rename, a move).
+    placeholder: bool = False
 
     @property
     def applicability(self) -> str:
@@ -41,8 +50,12 @@ class Diagnostic:
 
     @property
     def preferred_fix(self) -> Fix | None:
+        return self.fix_to_apply()
+
+    def fix_to_apply(self, unsafe: bool = False) -> Fix | None:
+        """The preferred fix that `--fix` applies (with `unsafe`, an unsafe one too)."""
         for fix in self.fixes:
-            if fix.preferred and fix.safe:
+            if fix.preferred and (fix.safe or unsafe):
                 return fix
         return None
 

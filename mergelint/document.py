@@ -68,9 +68,12 @@ class _CLoader(_Loader):
 
 
 MAX_DEPTH = 100
-# Anchors and aliases can describe a tree exponentially larger than the text
-# ("billion laughs"); past this many nodes the document is refused.
+# Nodes of one file, aliases expanded, past which it is refused. Anchors and aliases can
+# describe a tree exponentially larger than the text ("billion laughs"), and every node costs
+# about 1 KB while checked (PyYAML's composed node and ours): the limit bounds a check's time and
+# memory. The largest real configs have a few thousand nodes.
 MAX_EXPANDED_NODES = 200_000
+_LIMIT_WHY = "mergelint's limit, which keeps the time and memory of a check bounded"
 
 
 class Position(NamedTuple):
@@ -270,10 +273,29 @@ class _Builder:
     text) are constructed once per distinct tag and text in the document.
     """
 
-    def __init__(self, loader):
+    def __init__(self, loader, budget: int = MAX_EXPANDED_NODES, built_before: int = 0):
         self.loader = loader
         self.memo: dict[int, Node] = {}
         self.values: dict[tuple[str, str], object] = {}
+        self.budget = budget  # nodes left for this document, aliases expanded
+        self.built_before = built_before  # distinct nodes of the stream's earlier documents
+
+    def _construct(self, ynode, construct=None):
+        """safe_load's value for `ynode` (with `construct`, that scalar constructor).
+
+        What a constructor rejects is a YAML error on the node: PyYAML's own constructors fail on
+        odd input with IndexError, AttributeError and others (`!!int` with no value, `!!timestamp`
+        alone), where safe_load itself fails with no position.
+        """
+        try:
+            return construct(self.loader, ynode) if construct is not None else self.loader.construct_object(ynode, deep=True)
+        except yaml.YAMLError:
+            raise  # a ConstructorError already says what and where
+        except Exception:
+            short = ynode.tag.rsplit(":", 1)[-1]
+            what = repr(ynode.value) if isinstance(ynode, yaml.ScalarNode) else \
+                f"this {'list' if isinstance(ynode, yaml.SequenceNode) else 'mapping'}"
+            raise _Unreadable(f"{what} cannot be read as !!{short}", ynode.start_mark, ynode.end_mark) from None
 
     def _scalar(self, ynode) -> Node:
         tag = ynode.tag
@@ -284,14 +306,7 @@ class _Builder:
             value = self.values.get(key, _BUILDING)
             if value is _BUILDING:
                 construct = _SCALAR_CONSTRUCTORS.get(tag)
-                loader = self.loader
-                try:
-                    value = construct(loader, ynode) if construct is not None else loader.construct_object(ynode)
-                except (ValueError, KeyError, TypeError, OverflowError):
-                    # e.g. `!!int nope`: safe_load itself fails here, with no position.
-                    short = tag.rsplit(":", 1)[-1]
-                    message = f"{ynode.value!r} cannot be read as !!{short}"
-                    raise _Unreadable(message, ynode.start_mark, ynode.end_mark) from None
+                value = self._construct(ynode, construct)
                 if construct is not None and value == value:  # (NaN: constructed each time, as before)
                     self.values[key] = value
         start, end = ynode.start_mark, ynode.end_mark
@@ -365,15 +380,48 @@ class _Builder:
             value = mapping
         # Everything downstream walks the tree with aliases expanded: bound that size.
         node.size = size
-        if node.size > MAX_EXPANDED_NODES:
-            raise _Unreadable(
-                f"the document expands to more than {MAX_EXPANDED_NODES:,} nodes through aliases", ynode.start_mark
-            )
+        if node.size > self.budget:
+            raise _Unreadable(_too_many(self.built_before + len(memo) <= MAX_EXPANDED_NODES), ynode.start_mark)
         if ynode.tag not in _PLAIN_TAGS:
             # !!set, !!omap and other tags: safe_load's constructor decides (or refuses).
-            value = self.loader.construct_object(ynode, deep=True)
+            value = self._construct(ynode)
         node.value = value
         return node
+
+
+def _too_many(through_aliases: bool) -> str:
+    if through_aliases:
+        return f"the file expands to more than {MAX_EXPANDED_NODES:,} nodes through aliases ({_LIMIT_WHY})"
+    return f"the file has more than {MAX_EXPANDED_NODES:,} YAML nodes: keys, values and list items ({_LIMIT_WHY})"
+
+
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)
+
+
+def _too_many_nodes(source: Source) -> YamlProblem | None:
+    """A text of more nodes than MAX_EXPANDED_NODES, found from the parser's events before any
+    node is composed (composing 7 MB of YAML takes a gigabyte before the builder can count it).
+
+    A node takes at least two thirds of a character (`[:,:]`: a mapping, its key and its value
+    in two), so a shorter text is not counted.
+    """
+    if len(source.text) * 3 // 2 <= MAX_EXPANDED_NODES:
+        return None
+    parser = _Loader(source.text)
+    count = 0
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, _NODE_EVENTS):
+                count += 1
+                if count > MAX_EXPANDED_NODES:
+                    mark = event.start_mark
+                    return YamlProblem(_too_many(False), Range.of(mark.line, mark.column, mark.line, mark.column + 1))
+    except yaml.YAMLError:
+        pass  # the reading itself reports it, with its position
+    finally:
+        parser.dispose()
+    return None
 
 
 def _problem(error: Exception, source: Source, loader_class=_Loader) -> YamlProblem:
@@ -440,6 +488,10 @@ def _read(source: Source, loader_class) -> tuple[list[YamlDocument], bool]:
     """The documents as `loader_class` reads them, and whether a resource guard stopped it."""
     documents: list[YamlDocument] = []
     guarded = False
+    too_many = _too_many_nodes(source)
+    if too_many is not None:
+        return [YamlDocument(0, None, too_many)], True
+    budget, built = MAX_EXPANDED_NODES, 0  # for the whole stream: a file of many documents is one check
     try:
         loader = loader_class(source.text)
     except yaml.YAMLError as e:  # the pure-Python reader checks every character up front
@@ -452,7 +504,9 @@ def _read(source: Source, loader_class) -> tuple[list[YamlDocument], bool]:
                     break
                 ynode = loader.get_node()
                 start_line = ynode.start_mark.line
-                root = _Builder(loader).build(ynode)
+                builder = _Builder(loader, budget, built)
+                root = builder.build(ynode)
+                budget, built = budget - root.size, built + len(builder.memo)
                 documents.append(YamlDocument(len(documents), root, start_line=start_line))
             except _Unreadable as e:
                 documents.append(YamlDocument(len(documents), None, YamlProblem(e.message, e.range), start_line))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import yaml
 
-from .diagnostics import Edit
+from .diagnostics import Edit, Slot
 from .document import Node, Position, Range, Source
 
 
@@ -70,6 +70,18 @@ def add_to_mapping(source: Source, mapping: Node, key: str, value_text: str) -> 
         return Edit(Range(closing, closing), f"{sep}{key}: {value_text}")
     at = _line_end(source, last_content_line(mapping))
     return Edit(Range(at, at), f"\n{' ' * _block_indent(source, mapping)}{key}: {value_text}")
+
+
+def slot(mapping: Node, key: str) -> Slot:
+    """The key `key` of this mapping, as a fix that writes it declares (Fix.writes)."""
+    return (mapping.range.start, key)
+
+
+def parameter_slot(owner: Node, name: str) -> Slot:
+    """What add_parameter writes: `name` in the owner's parameters mapping, or, where that
+    mapping is still to be made, the owner's `parameters`."""
+    params = owner.get("parameters")
+    return slot(params, name) if params is not None and params.is_map else slot(owner, "parameters")
 
 
 def add_parameter(source: Source, owner: Node, name: str, value_text: str) -> Edit | None:

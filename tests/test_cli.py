@@ -681,3 +681,82 @@ def test_text_format_never_prints_control_characters(cli, tmp_path):
     write(tmp_path / "d.yml", "merge_method: linear\nmodels:\n  - model: a   # \x1b[0m\n")
     result = cli("check", "d.yml")
     assert result.exit_code == 1 and "\x1b" not in result.stdout and "U+001B" in result.stdout
+
+
+# --strict: warnings fail too (the pre-commit hook passes it by default).
+
+TYPO = "merge_method: ties\nbase_model: org/base\nmodels:\n  - model: org/a\n    parameters: {weight: 1.0, densty: 0.5}\n"
+
+
+def test_strict_makes_a_warning_exit_1_in_a_real_process(tmp_path):
+    write(tmp_path / "typo.yml", TYPO)  # mergekit would merge it with density 1.0
+    write(tmp_path / "good.yml", GOOD)  # only infos (Hub models not in the cache)
+    assert run_module("check", "typo.yml", cwd=tmp_path).returncode == 0
+    strict = run_module("check", "--strict", "typo.yml", cwd=tmp_path)
+    assert strict.returncode == 1 and b"warning[unknown-parameter]" in strict.stdout
+    assert run_module("check", "--strict", "good.yml", cwd=tmp_path).returncode == 0
+    assert run_module("check", "--strict", "good.yml", "missing.yml", cwd=tmp_path).returncode == 2
+
+
+def test_strict_keeps_errors_at_1_and_follows_severity_overrides(cli, tmp_path):
+    write(tmp_path / "bad.yml", BAD)
+    assert cli("check", "--strict", "bad.yml").exit_code == 1
+    write(tmp_path / "quiet" / "warn.yml", WARN_ONLY)
+    write(tmp_path / "quiet" / ".mergelint.toml", '[severity]\nunknown-key = "info"\n')
+    assert cli("check", "--strict", "quiet/warn.yml").exit_code == 0
+
+
+# .mergelint.toml takes the bare keys or the [tool.mergelint] table of a pyproject.toml.
+
+@pytest.mark.parametrize("content", ['ignore = ["unknown-key"]\n', '[tool.mergelint]\nignore = ["unknown-key"]\n'],
+                         ids=["bare", "tool-table"])
+def test_mergelint_toml_in_either_form(cli, tmp_path, content):
+    write(tmp_path / ".mergelint.toml", content)
+    write(tmp_path / "c.yml", BAD)
+    assert _rules_reported(cli("check", "--format", "json", "c.yml")) == ["missing-required-parameter"]
+
+
+def test_mergelint_toml_with_another_tool_table_is_an_error(cli, tmp_path):
+    write(tmp_path / ".mergelint.toml", '[tool.other]\nx = 1\n')
+    write(tmp_path / "c.yml", GOOD)
+    result = cli("check", "c.yml")
+    assert result.exit_code == 2 and "unknown setting(s) tool" in result.stderr
+
+
+# Hub models that are only not in the cache: one summary per file, in every format.
+
+HUB_ONLY = ("merge_method: linear\nmodels:\n" + "".join(
+    f"  - model: org/{n}\n    parameters: {{weight: 1.0}}\n" for n in ("a", "b", "c")))
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
+def test_hub_models_not_in_the_cache_get_one_summary(cli, tmp_path, monkeypatch, fmt):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    write(tmp_path / "c.yml", HUB_ONLY)
+    result = cli("check", "--format", fmt, "c.yml", facts=True)
+    assert result.exit_code == 0, result.output
+    summary = (f"3 Hub models (org/a, org/b, org/c) are not in the Hugging Face cache ({tmp_path / 'empty-cache'}): "
+               "checks of their files are skipped (--online reads their metadata from the Hub)")
+    assert result.stdout.count("not in the Hugging Face cache") == 1
+    assert summary in result.stdout
+
+
+# "Did you mean": only a near spelling of a real option (mergelint/option_hints.py).
+
+@pytest.mark.parametrize("command,typo,hint", [
+    (["run", "c.yml", "out"], "--cude", "Did you mean '--cuda'?"),
+    (["run", "c.yml", "out"], "--lazy-unpikle", "Did you mean '--lazy-unpickle'?"),
+    (["check", "c.yml"], "--strcit", "Did you mean '--strict'?"),
+    (["run", "c.yml", "out"], "--frobnicate", None),
+    (["check", "c.yml"], "--frobnicate", None),
+    (["check", "c.yml"], "--x", None),
+])
+def test_did_you_mean_only_for_a_near_spelling(cli, command, typo, hint):
+    result = cli(*command, typo)
+    assert result.exit_code == 2
+    assert f"No such option '{typo}'." in result.stderr
+    if hint is None:
+        assert "mean" not in result.stderr, result.stderr
+    else:
+        assert hint in result.stderr

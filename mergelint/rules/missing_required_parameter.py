@@ -38,7 +38,7 @@ A linear "merge" of a single `base+lora` reference is better written with
 from merge_core.methods import Scope
 
 from ..diagnostics import Fix
-from ..edits import add_parameter, replace_scalar
+from ..edits import add_parameter, parameter_slot, replace_scalar
 from ..params import ALL, NONE, reads, resolve
 from ..rule import Context, Rule
 
@@ -98,7 +98,9 @@ def _add(ctx: Context, holder, name: str, value: str) -> list[Fix]:
     if holder.get(name) is not None:
         return []  # unknown-key moves the misplaced one; adding another would duplicate it
     edit = add_parameter(ctx.source, holder, name, value)
-    return [Fix(f"Add {name}: {value}", (edit,), preferred=True)] if edit is not None else []
+    if edit is None:
+        return []
+    return [Fix(f"Add {name}: {value}", (edit,), preferred=True, writes=frozenset({parameter_slot(holder, name)}), placeholder=True)]
 
 
 def _holder(root, models):

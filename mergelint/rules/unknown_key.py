@@ -28,7 +28,9 @@ from merge_core.methods import METHODS
 
 from ..diagnostics import Edit, Fix
 from ..document import Position, Range
-from ..edits import add_parameter, delete_flow_pair, delete_pair_lines, pair_text, replace_scalar, trailing_comment
+from ..edits import (
+    add_parameter, delete_flow_pair, delete_pair_lines, pair_text, parameter_slot, replace_scalar, slot, trailing_comment,
+)
 from ..rule import Context, Rule
 from ..suggest import closest
 from ..validate import locate
@@ -75,7 +77,8 @@ def check(ctx: Context) -> None:
         message = f"unknown key '{issue.name}': mergekit ignores it"
         if suggestion:
             message += f"; did you mean '{suggestion}'?"
-            fixes.append(Fix(f"Rename to '{suggestion}'", (replace_scalar(issue.key, suggestion),), preferred=True))
+            writes = frozenset({slot(parent, suggestion)}) if parent is not None else frozenset()
+            fixes.append(Fix(f"Rename to '{suggestion}'", (replace_scalar(issue.key, suggestion),), preferred=True, writes=writes))
         elif issue.options:
             message += f" (allowed here: {', '.join(issue.options)})"
         ctx.report(RULE, issue.key, message, fixes)
@@ -112,4 +115,4 @@ def _move_under_parameters(ctx: Context, owner, key, value) -> Fix | None:
         indent = " " * (key.range.start.column + 2)
         at = key.range.start
         edits = (Edit(Range(at, at), f"parameters:\n{indent}"),)
-    return Fix("Move under parameters:", edits, preferred=True)
+    return Fix("Move under parameters:", edits, preferred=True, writes=frozenset({parameter_slot(owner, str(key.value))}))

@@ -27,7 +27,7 @@ parameters:
 from merge_core.methods import METHODS, Scope
 
 from ..diagnostics import Fix
-from ..edits import replace_scalar
+from ..edits import replace_scalar, slot
 from ..rule import Context, Rule
 from ..suggest import closest
 
@@ -43,10 +43,10 @@ def check(ctx: Context) -> None:
         return
     for params, per_model in view.parameter_maps():
         for key, _ in params.pairs:
-            _check_name(ctx, key, per_model)
+            _check_name(ctx, params, key, per_model)
 
 
-def _check_name(ctx: Context, key, per_model: bool) -> None:
+def _check_name(ctx: Context, params, key, per_model: bool) -> None:
     method = ctx.view.method
     name = key.value
     if not isinstance(name, str):
@@ -76,7 +76,7 @@ def _check_name(ctx: Context, key, per_model: bool) -> None:
         message = f"{method.name} has no parameter '{name}'; mergekit ignores it"
     if suggestion and suggestion != name:
         message += f"; did you mean '{suggestion}'?"
-        fixes.append(Fix(f"Rename to '{suggestion}'", (replace_scalar(key, suggestion),), preferred=True))
+        fixes.append(Fix(f"Rename to '{suggestion}'", (replace_scalar(key, suggestion),), preferred=True, writes=frozenset({slot(params, suggestion)})))
     elif candidates and not owners:
         message += f" (it reads: {', '.join(candidates)})"
     ctx.report(RULE, key, message, fixes)

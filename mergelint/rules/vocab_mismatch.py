@@ -26,7 +26,7 @@ Use instead: add `tokenizer_source: union` (all tokens) or `tokenizer_source: ba
 """
 
 from ..diagnostics import Fix
-from ..edits import add_to_mapping
+from ..edits import add_to_mapping, slot
 from ..facts import part_node
 from ..rule import Context, Rule
 
@@ -59,7 +59,8 @@ def check(ctx: Context) -> None:
 def _fix(ctx: Context) -> Fix:
     keyword = "base" if ctx.view.base is not None else "union"
     edit = add_to_mapping(ctx.source, ctx.view.root, "tokenizer_source", keyword)
-    return Fix(f"Add tokenizer_source: {keyword}", (edit,), safe=False, preferred=True)
+    writes = frozenset({slot(ctx.view.root, "tokenizer_source")})
+    return Fix(f"Add tokenizer_source: {keyword}", (edit,), safe=False, preferred=True, writes=writes, placeholder=True)
 
 
 def _rows(ctx: Context, inp):

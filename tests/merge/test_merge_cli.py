@@ -278,3 +278,130 @@ def test_cuda_without_a_gpu_is_a_clear_error(zoo, cfg, tmp_path):
     result = invoke(cfg(linear(zoo)), tmp_path / "out", "--device", "cuda")
     assert result.exit_code == 1 and "no CUDA device" in result.output
     assert not (tmp_path / "out").exists() and not leftovers(tmp_path)
+
+
+# mergekit-yaml's options on `mergelint run` (mergelint/mergekit_flags.py).
+
+def _mergekit_option_strings():
+    """Every option string mergekit-yaml 0.1.5 declares, read from its own decorator."""
+    from mergekit.options import add_merge_options
+
+    import click
+
+    command = click.command()(add_merge_options(lambda merge_options: None))
+    return {o for p in command.params for o in (*p.opts, *p.secondary_opts)}
+
+
+def test_run_accepts_every_mergekit_yaml_option():
+    run = main.commands["run"]
+    ours = {o for p in run.params for o in (*p.opts, *p.secondary_opts)}
+    theirs = _mergekit_option_strings()
+    assert len(theirs) > 30 and not theirs - ours, sorted(theirs - ours)
+
+
+def test_pasted_mergekit_flags_run_with_a_line_for_each_that_does_nothing(zoo, cfg, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(cfg(linear(zoo)), out, "--copy-tokenizer", "--lazy-unpickle", "--random-seed", "1",
+                    "--trust-remote-code", "--low-cpu-memory", "--lora-merge-cache", tmp_path / "cache",
+                    "--write-model-card", "--safe-serialization", "--out-shard-size", "1B", "--no-cuda", "-v")
+    assert result.exit_code == 0, result.output
+    ignored = [line for line in result.stderr.splitlines() if "has no effect here" in line]
+    assert [line.split()[1] for line in ignored] == [
+        "--lora-merge-cache", "--low-cpu-memory", "--trust-remote-code", "--lazy-unpickle"]
+    assert "mergelint: --trust-remote-code has no effect here: mergelint never runs" in result.stderr
+    assert "output tensors by linear" in result.stderr and "in 1 shard(s)" in result.stderr  # -v
+    assert {"model.safetensors", "tokenizer.json", "README.md"} <= set(os.listdir(out))
+    assert not (tmp_path / "cache").exists()
+
+
+def test_no_copy_tokenizer_and_no_model_card(zoo, cfg, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(cfg(linear(zoo)), out, "--no-copy-tokenizer", "--no-write-model-card")
+    assert result.exit_code == 0, result.output
+    written = set(os.listdir(out))
+    assert "model.safetensors" in written and "config.json" in written
+    assert not written & {"tokenizer.json", "tokenizer_config.json", "README.md", "mergekit_config.yml"}
+
+
+def test_quiet_prints_only_what_matters(zoo, cfg, tmp_path):
+    text = f"merge_method: linear\nmodels:\n  - model: {zoo.a}\n    parameters: {{weight: 0.5}}\n" \
+           f"  - model: {zoo.b}\n    parameters: {{weight: 0.5}}\n"  # no base_model: a note
+    loud = invoke(cfg(text), tmp_path / "loud", "--lazy-unpickle")
+    assert loud.exit_code == 0 and "note: no base_model" in loud.stderr and "wrote" in loud.stderr
+    quiet = invoke(cfg(text), tmp_path / "quiet", "--lazy-unpickle", "--quiet")
+    assert quiet.exit_code == 0 and quiet.stderr == "", quiet.stderr
+    warned = invoke(cfg(text + "output_dir: x\n"), tmp_path / "warned", "--quiet")  # a warning still shows
+    assert warned.exit_code == 0 and "warning[unknown-key]" in warned.stderr
+
+
+def test_random_seed_is_seed(zoo, cfg, tmp_path, tensors_of):
+    text = (f"merge_method: dare_ties\nbase_model: {zoo.a}\nmodels:\n"
+            f"  - model: {zoo.b}\n    parameters: {{weight: 1.0, density: 0.5}}\n")
+    path = cfg(text)
+    assert invoke(path, tmp_path / "seed", "--seed", "7").exit_code == 0
+    assert invoke(path, tmp_path / "random-seed", "--random-seed", "7").exit_code == 0
+    assert invoke(path, tmp_path / "other", "--random-seed", "8").exit_code == 0
+    seed, random_seed = tensors_of(tmp_path / "seed"), tensors_of(tmp_path / "random-seed")
+    other = tensors_of(tmp_path / "other")
+    name = "model.layers.0.mlp.up_proj.weight"
+    assert all(seed[k].equal(random_seed[k]) for k in seed) and not seed[name].equal(other[name])
+
+
+def test_cuda_flag_is_device_cuda_and_an_explicit_device_wins(zoo, cfg, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    result = invoke(cfg(linear(zoo)), tmp_path / "out", "--cuda")
+    assert result.exit_code == 1 and "no CUDA device" in result.output
+    assert invoke(cfg(linear(zoo)), tmp_path / "cpu", "--cuda", "--device", "cpu").exit_code == 0
+    assert invoke(cfg(linear(zoo)), tmp_path / "auto", "--device", "auto").exit_code == 0
+
+
+def test_num_threads(zoo, cfg, tmp_path):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        assert invoke(cfg(linear(zoo)), tmp_path / "out", "-j", "1").exit_code == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_out_shard_size_in_mergekit_syntax_shards_as_mergekit_does(zoo, cfg, tmp_path):
+    # each tiny float32 model is about 60 kB: 20k splits it, 0 means one shard, as in mergekit
+    assert invoke(cfg(linear(zoo)), tmp_path / "split", "--out-shard-size", "20k").exit_code == 0
+    assert "model.safetensors.index.json" in os.listdir(tmp_path / "split")
+    assert invoke(cfg(linear(zoo)), tmp_path / "one", "--out-shard-size", "0").exit_code == 0
+    assert "model.safetensors" in os.listdir(tmp_path / "one")
+    bad = invoke(cfg(linear(zoo)), tmp_path / "bad", "--out-shard-size", "5 parsecs")
+    assert bad.exit_code == 2 and "not a size: '5 parsecs'" in bad.stderr and "mergekit's 5B" in bad.stderr
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.text(alphabet="0123456789kKmMbBgGiI +-_.", min_size=1, max_size=8))
+def test_parse_size_reads_mergekits_syntax_as_mergekits_parser_does(text):
+    from mergekit.common import parse_kmb
+
+    from merge_core.write import NO_LIMIT, parse_size
+
+    try:
+        expected = parse_kmb(text)
+    except ValueError:
+        return  # mergekit refuses it; mergelint may read more (5GB, 2GiB, 1.5GB)
+    assert parse_size(text) == (expected if expected > 0 else NO_LIMIT)
+
+
+@pytest.mark.parametrize("text,size", [("1B", 10**9), ("500M", 5 * 10**8), ("5k", 5000), ("123", 123),
+                                       ("5GB", 5 * 10**9), ("2GiB", 2 * 2**30), ("1.5GB", 15 * 10**8)])
+def test_parse_size_examples(text, size):
+    from mergekit.common import parse_kmb
+
+    from merge_core.write import parse_size
+
+    assert parse_size(text) == size
+    if text[-1] in "BMk" and text[-2].isdigit() or text.isdigit():
+        assert parse_kmb(text) == size
