@@ -382,8 +382,8 @@ class _Builder:
         node.size = size
         if node.size > self.budget:
             raise _Unreadable(_too_many(self.built_before + len(memo) <= MAX_EXPANDED_NODES), ynode.start_mark)
-        if ynode.tag not in _PLAIN_TAGS:
-            # !!set, !!omap and other tags: safe_load's constructor decides (or refuses).
+        if ynode.tag != _PLAIN_TAGS[0 if is_seq else 1]:
+            # !!set, !!omap, other tags, and `!!map` on a list: safe_load's constructor decides (or refuses).
             value = self._construct(ynode)
         node.value = value
         return node
@@ -481,6 +481,8 @@ def parse(source: Source) -> list[YamlDocument]:
         documents, _ = _read(source, yaml.SafeLoader)
     if not source.text.endswith(("\n", "\r", "\x85", "\u2028", "\u2029")):
         _clamp_to_end(documents, source.end)
+    if "&" in source.text or "!" in source.text:
+        _skip_properties(documents, source)
     return documents
 
 
@@ -524,6 +526,29 @@ def _read(source: Source, loader_class) -> tuple[list[YamlDocument], bool]:
     finally:
         loader.dispose()
     return documents, guarded
+
+
+# An anchor or a tag before a scalar, and the blanks and comments after it.
+_PROPERTIES = re.compile(r"(?:(?:&[\w-]+|![^\s,\[\]{}]*)(?:\s|#[^\n\r]*)*)+")
+
+
+def _skip_properties(documents: list[YamlDocument], source: Source) -> None:
+    """Start each scalar's range at its text, after its `&anchor` and `!tag` (where the parser
+    starts it): a fix that replaces the text must keep the anchor its aliases refer to."""
+    seen: set[int] = set()
+    for document in documents:
+        stack = [document.root] if document.root is not None else []
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue  # an alias: the same node, already done
+            seen.add(id(node))
+            stack.extend(node.items)
+            stack.extend(n for pair in node.pairs for n in pair)
+            start, end = source.offset(node.range.start), source.offset(node.range.end)
+            m = _PROPERTIES.match(source.text, start) if node.is_scalar else None
+            if m and m.end() < end:
+                node.range = Range(source.position(m.end()), node.range.end)
 
 
 def _clamp_to_end(documents: list[YamlDocument], end: Position) -> None:

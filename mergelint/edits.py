@@ -116,7 +116,9 @@ def delete_pair_lines(source: Source, key: Node, value: Node) -> Edit | None:
     if source.line_text(line)[: key.range.start.column].strip():
         return None
     last = last_content_line(value)
-    return Edit(Range(Position(line, 0), Position(last + 1, 0)), "")
+    # The last line of a text with no final newline has no next line to end at.
+    end = Position(last + 1, 0) if last + 1 < len(source.lines) else _line_end(source, last)
+    return Edit(Range(Position(line, 0), end), "")
 
 
 def delete_flow_pair(source: Source, mapping: Node, key: Node) -> Edit | None:
