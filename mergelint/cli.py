@@ -13,6 +13,8 @@ import sys
 import click
 
 from . import __version__
+from .mergekit_flags import mergekit_options
+from .option_hints import HintingCommand
 
 
 def _fail(message: str) -> None:
@@ -23,6 +25,9 @@ def _fail(message: str) -> None:
 @click.version_option(__version__, prog_name="mergelint")
 def main() -> None:
     """Lint mergekit merge configs before anything is downloaded."""
+
+
+main.command_class = HintingCommand  # "did you mean" only for a near spelling of a real option
 
 
 @main.command()
@@ -45,7 +50,9 @@ def main() -> None:
 @click.option("--stdin-filename", default=None, help="Path to report for input read from '-'.")
 @click.option("--color/--no-color", default=None, help="Colour text output (default: when writing to a terminal).")
 @click.option("--configs-only", is_flag=True, help="Skip named files that do not look like merge configs (for pre-commit).")
-def check(paths, fmt, fix, unsafe_fixes, select, ignore, online, stdin_filename, color, configs_only) -> None:
+@click.option("--strict", is_flag=True,
+              help="Exit 1 on a warning too (a typo like `densty:` is a warning: mergekit ignores it and merges).")
+def check(paths, fmt, fix, unsafe_fixes, select, ignore, online, stdin_filename, color, configs_only, strict) -> None:
     """Check merge configs. PATHS are files, directories (walked for merge configs) or '-'."""
     from .output import WRITERS
 
@@ -59,7 +66,7 @@ def check(paths, fmt, fix, unsafe_fixes, select, ignore, online, stdin_filename,
     # Each file's diagnostics are written once it is checked: memory stays that of one file.
     report = WRITERS[fmt](_Echo(), color=color)
     try:
-        code = _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, unsafe_fixes)
+        code = _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, strict, unsafe_fixes)
     finally:
         report.close()
     sys.exit(code)
@@ -72,7 +79,7 @@ class _Echo:
         click.echo(text, nl=False)
 
 
-def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, unsafe_fixes) -> int:
+def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, strict, unsafe_fixes) -> int:
     from .checker import InputError, check_source, decode, read_source, unknown_rule_names
     from .discover import looks_like_merge_config, walk
     from .fixing import fix_source, write_atomically
@@ -118,7 +125,8 @@ def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, con
             code = 2
             continue
         report.add(source, diagnostics)
-        if any(d.severity == "error" for d in diagnostics):
+        failing = ("error", "warning") if strict else ("error",)
+        if any(d.severity in failing for d in diagnostics):
             code = max(code, 1)
     return code
 
@@ -206,7 +214,7 @@ def schema(write, output) -> None:
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.argument("out", type=click.Path())
-@click.option("--device", default="cpu", show_default=True, help="Where the math runs: cpu, cuda or cuda:N.")
+@click.option("--device", default=None, help="Where the math runs: cpu (the default), cuda, cuda:N or auto.")
 @click.option("--dtype", type=click.Choice(["bfloat16", "float16", "float32", "float64"]), default=None,
               help="Override the config's `dtype` (inputs are cast to it when read).")
 @click.option("--out-dtype", type=click.Choice(["bfloat16", "float16", "float32", "float64"]), default=None,
@@ -214,22 +222,27 @@ def schema(write, output) -> None:
 @click.option("--seed", type=int, default=None, help="Seed for the random methods (dare, della, arcee_fusion).")
 @click.option("--dry-run", is_flag=True, help="Print the plan (tensors, sources, parameters, bytes) and stop.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-@click.option("--out-shard-size", default="5GB", show_default=True, help="Largest shard, e.g. 5GB, 500MB, 2GiB.")
-@click.option("--allow-crimes", is_flag=True, help="Merge models of different architectures.")
+@click.option("--out-shard-size", default="5GB", show_default=True,
+              help="Largest shard in bytes: mergekit's 5B (5e9), 500M, or 5GB, 2GiB; 0: one shard.")
+@click.option("--allow-crimes/--no-allow-crimes", default=False, help="Merge models of different architectures.")
 @click.option("--online", is_flag=True, default=None, help="Allow downloading models from the Hugging Face Hub.")
 @click.option("--allow-pickle", is_flag=True, help="Accept pytorch_model.bin inputs (loaded with weights_only=True).")
-@click.option("--unsafe-truncate-embeddings", is_flag=True,
+@click.option("--unsafe-truncate-embeddings/--no-unsafe-truncate-embeddings", default=False,
               help="Cut vocabulary weights of different sizes to the smallest (as mergekit's flag of that name).")
 @click.option("--mergekit-sort", is_flag=True,
               help="Break exact magnitude ties in ties/breadcrumbs sparsification as mergekit does "
                    "(sorts every tensor; slower). By default ties go to the lowest index.")
 @click.option("--json-progress", is_flag=True, help="Report progress as JSON lines on stdout.")
+@mergekit_options
 def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_size, allow_crimes, online,
-        allow_pickle, unsafe_truncate_embeddings, mergekit_sort, json_progress) -> None:
-    """Lint CONFIG, then merge it into the folder OUT (needs the `merge` extra: torch, safetensors)."""
+        allow_pickle, unsafe_truncate_embeddings, mergekit_sort, json_progress, **mergekit) -> None:
+    """Lint CONFIG, then merge it into the folder OUT (needs the `merge` extra: torch, safetensors).
+
+    mergekit-yaml's options are accepted too (see mergelint/mergekit_flags.py)."""
     import signal
 
     from .checker import InputError, check_source, read_source
+    from .mergekit_flags import resolve
     from .output import FORMATS
     from .settings import SettingsError, load
 
@@ -239,13 +252,17 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
     except (InputError, SettingsError) as e:
         _fail(str(e))
         sys.exit(2)
+    compat = resolve(mergekit, device, seed)
+    for line in [] if compat.quiet else compat.ignored:
+        _fail(line)
     if unsafe_truncate_embeddings:  # the user has accepted what this rule reports
         from .rules import lookup
 
         settings = settings.merged((), [n for n in ("vocab-mismatch",) if lookup(n) is not None], online)
     diagnostics = check_source(source, settings)
-    if diagnostics:
-        click.echo(FORMATS["text"]([(source, diagnostics)], color=sys.stderr.isatty()), err=True)
+    shown = [d for d in diagnostics if not (compat.quiet and d.severity == "info")]
+    if shown:
+        click.echo(FORMATS["text"]([(source, shown)], color=sys.stderr.isatty()), err=True)
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         _fail(f"{config}: {len(errors)} error{'s' if len(errors) != 1 else ''}; not merging")
@@ -268,13 +285,24 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
     except ValueError as e:
         _fail(f"--out-shard-size: {e}")
         sys.exit(2)
-    options = Options(device=device, dtype=dtype, out_dtype=out_dtype, seed=seed, out_shard_size=shard_size,
-                      force=force, allow_crimes=allow_crimes, online=bool(online), allow_pickle=allow_pickle,
-                      unsafe_truncate_embeddings=unsafe_truncate_embeddings, mergekit_sort=mergekit_sort)
+    if compat.num_threads:
+        import torch
+
+        torch.set_num_threads(compat.num_threads)
+    options = Options(device=compat.device, dtype=dtype, out_dtype=out_dtype, seed=compat.seed,
+                      out_shard_size=shard_size, force=force, allow_crimes=allow_crimes, online=bool(online),
+                      allow_pickle=allow_pickle, unsafe_truncate_embeddings=unsafe_truncate_embeddings,
+                      mergekit_sort=mergekit_sort, copy_tokenizer=compat.copy_tokenizer,
+                      write_model_card=compat.write_model_card)
 
     def notes(plan):
+        if compat.quiet:
+            return
         for note in plan.notes:
             click.echo(f"mergelint: note: {note}", err=True)
+        if compat.verbosity and not dry_run:  # -v the plan's summary line, -vv all of it
+            listing = describe(plan, shard_size)
+            click.echo(listing if compat.verbosity > 1 else listing.rsplit("\n", 1)[-1], err=True)
 
     def stop(signum, frame):
         raise KeyboardInterrupt
@@ -290,7 +318,7 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
                 for m in plan.models.values():
                     m.close()
             return
-        progress = JsonLines() if json_progress else (Bar() if sys.stderr.isatty() else None)
+        progress = JsonLines() if json_progress else (Bar() if sys.stderr.isatty() and not compat.quiet else None)
         result = run_merge(source.text, out, options, on_progress=progress, on_plan=notes)
     except MergeError as e:
         _fail(str(e))
@@ -303,5 +331,6 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
             raise
         _fail(f"internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
         sys.exit(2)
-    click.echo(f"mergelint: wrote {result.tensors} tensors ({result.bytes_written / 1e9:.2f} GB) "
-               f"in {len(result.files)} shard(s) to {result.out}", err=True)
+    if not compat.quiet:
+        click.echo(f"mergelint: wrote {result.tensors} tensors ({result.bytes_written / 1e9:.2f} GB) "
+                   f"in {len(result.files)} shard(s) to {result.out}", err=True)
