@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, note, settings
@@ -62,9 +64,6 @@ def test_cli_exit_codes_on_mutated_configs(tmp_path):
 
 
 def test_long_fuzz_script_prints_its_figures():
-    import subprocess
-    import sys
-
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "fuzz"), "--inputs", "40", "--seed", "3", "--cli-every", "20"],
         capture_output=True, text=True, timeout=300,
@@ -75,6 +74,13 @@ def test_long_fuzz_script_prints_its_figures():
     assert lines[1].startswith("outcomes: ")
     assert lines[2].startswith("mutations by kind: flip-byte ")
     assert lines[3] == "crashes: 0 (0 distinct)"
+
+
+@pytest.mark.slow
+def test_a_minute_of_fuzzing_finds_nothing():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "fuzz"), "--seconds", "60", "--seed", "11"],
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # What the fuzz found, each kept as a plain case.
