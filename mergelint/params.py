@@ -7,6 +7,9 @@ the tensor name wins and no match falls through to the next level.
 
 from __future__ import annotations
 
+import math
+
+from merge_core import values
 from merge_core.methods import Param, Scope
 
 from .config_view import ConfigView, Group, Input
@@ -74,33 +77,43 @@ def scalars(setting: Node | None) -> list[Node]:
 
 
 def as_number(value: object) -> float | None:
-    """A value as mergekit's lax float conversion reads it, or None if it can't."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
+    """A value as mergekit reads a float parameter, or None where it fails or is NaN or
+    infinite (invalid-value reports those; no range holds them)."""
+    try:
+        number = values.to_float(value)
+    except values.ValueTypeError:
+        return None
+    return number if math.isfinite(number) else None
 
 
-_BOOL_WORDS = {"yes", "no", "on", "off", "true", "false", "t", "f", "y", "n", "1", "0"}
+_MUST_BE = {
+    "bool": "is true or false",
+    "int": "must be a whole number in digits (like 10)",
+    "float": "must be a number",
+    "optional_float": "must be a number",
+}
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def type_problem(param: Param, value: object) -> str | None:
-    """Why mergekit 0.1.5 would reject this scalar for the parameter's type, or None."""
-    if param.type == "bool":
-        if isinstance(value, bool) or value in (0, 1):
-            return None
-        if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
-            return None
-        return f"'{param.name}' is true or false"
-    number = as_number(value)
-    if number is None:
-        return f"'{param.name}' must be a number"
-    if param.type == "int" and not float(number).is_integer():
-        return f"'{param.name}' must be a whole number"
+    """Why this scalar cannot be used for the parameter's type, or None.
+
+    mergekit 0.1.5 rejects what merge_core.values rejects, after downloading the models;
+    it takes NaN and infinity, but then the merged weights come out NaN, so they are
+    refused too.
+    """
+    try:
+        converted = values.VALIDATORS[param.type](value)
+    except values.ValueTypeError:
+        if isinstance(value, int) and not isinstance(value, bool) and "float" in param.type:
+            what = f"{_shown(value)} is too large for a floating-point number (at most about 1.8e308); mergekit fails on it"
+        else:
+            what = f"{_MUST_BE[param.type]}; mergekit fails on {_shown(value)}"
+        return f"'{param.name}' {what} after downloading the models"
+    if isinstance(converted, float) and not math.isfinite(converted):
+        return f"'{param.name}' must be a finite number: mergekit takes {_shown(value)} and the merged weights come out NaN"
     return None

@@ -3,7 +3,9 @@ Checks the shape and types of the config against mergekit's schema: required key
 (`merge_method`, `model`, `layer_range`, `sources`), exactly one of `models`, `slices`
 and `modules`, lists where lists go, numbers where numbers go, and parameter values of
 the type the method declares (`weight` a number, `normalize` true or false,
-`max_iter` a whole number).
+`max_iter` a whole number), read exactly as mergekit's pydantic reads them (`" TRUE "`
+is no boolean, `"1e3"` no integer, a 309-digit integer no float). A number must also be
+finite: mergekit takes `.nan` and `.inf` and writes NaN weights.
 
 ## Why is this bad?
 Some of these fail when mergekit loads the file; others (a parameter of the wrong
@@ -28,7 +30,9 @@ models:
 ```
 """
 
+from ..diagnostics import Fix
 from ..document import Node, Range
+from ..edits import replace_scalar
 from ..params import scalars, type_problem
 from ..rule import Context, Rule
 
@@ -89,5 +93,13 @@ def _check_parameter_types(ctx: Context) -> None:
             for value in scalars(setting):
                 problem = type_problem(param, value.value)
                 if problem:
-                    ctx.report(RULE, value, f"{problem}; mergekit fails on {value.value!r} after downloading the models")
+                    ctx.report(RULE, value, problem, _unspaced(param, value))
+
+
+def _unspaced(param, node: Node) -> list[Fix]:
+    """The fix for a value that only its surrounding spaces spoil (`" TRUE "`)."""
+    text = node.value.strip() if isinstance(node.value, str) else None
+    if not text or text == node.value or type_problem(param, text):
+        return []
+    return [Fix(f"Change to {text}", (replace_scalar(node, text),), preferred=True)]
 
