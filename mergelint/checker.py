@@ -9,6 +9,7 @@ from merge_core.inspect import Inspector
 from . import suppressions
 from .config_view import ConfigView
 from .diagnostics import Diagnostic
+from .discover import NotARegularFile, open_regular
 from .document import Source, YamlDocument, gc_paused, parse
 from .facts import Facts
 from .rule import Context
@@ -25,11 +26,13 @@ class InputError(Exception):
 
 def read_source(path: str) -> Source:
     try:
-        size = os.path.getsize(path)
-        if size > MAX_BYTES:
-            raise _too_large(path, size)
-        with open(path, "rb") as f:
-            data = f.read(MAX_BYTES + 1)  # a device or a pipe has no size to check first
+        with open_regular(path) as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_BYTES:
+                raise _too_large(path, size)
+            data = f.read(MAX_BYTES + 1)  # (the file may grow after fstat)
+    except NotARegularFile as e:
+        raise InputError(f"{path}: {e} (standard input is read with '-')") from None
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
     return decode(data, path)

@@ -4,15 +4,36 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
 # A top-level key that only mergekit configs have (mergekit-moe included, so it gets wrong-tool).
 _SIGNATURE = re.compile(rb"^(merge_method|slices|experts)\s*:", re.MULTILINE)
+_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a directory"}
+
+
+class NotARegularFile(OSError):
+    """A path that is a FIFO, a device, a socket or a directory: never read as a config."""
+
+
+def open_regular(path: str):
+    """`path` opened for binary reading, only if it is a regular file.
+
+    Opening a FIFO waits for a writer, forever if there is none: it is opened without waiting
+    (O_NONBLOCK, which a regular file ignores) and refused once fstat says what it is.
+    """
+    f = os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb")
+    mode = os.fstat(f.fileno()).st_mode
+    if not stat.S_ISREG(mode):
+        f.close()
+        raise NotARegularFile(f"{_KINDS.get(stat.S_IFMT(mode), 'not a regular file')}, not a file to check")
+    return f
 
 
 def looks_like_merge_config(path: str) -> bool:
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             head = f.read(1 << 20)
     except OSError:
         return False
@@ -25,5 +46,5 @@ def walk(directory: str):
         for name in sorted(files):
             if name.endswith((".yml", ".yaml")):
                 path = os.path.join(root, name)
-                if looks_like_merge_config(path):
+                if looks_like_merge_config(path):  # False for a FIFO or a device: never opened to wait
                     yield path

@@ -126,3 +126,37 @@ def test_the_alias_limit_holds_for_the_whole_file_not_each_document():
     (d,) = [d for d in diagnostics if d.rule == "yaml-syntax"]
     assert d.message.startswith("the file expands to more than 200,000 nodes through aliases (mergelint's limit")
     assert d.document == 1
+
+
+# FIFOs and devices: skipped in a directory walk, a plain error when named, never a hang.
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+CONFIG = "merge_method: linear\nmodels:\n  - model: org/a\n    parameters: {weight: 1.0}\n"
+
+
+def mergelint(*args, cwd, input=None):
+    return subprocess.run([sys.executable, "-m", "mergelint", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=60, env=ENV, input=input)
+
+
+@needs_fifo
+def test_directory_walk_skips_a_fifo_named_like_a_config(tmp_path):
+    (tmp_path / "a.yml").write_text(CONFIG)
+    os.mkfifo(tmp_path / "pipe.yml")  # opened for reading, it waits for a writer: forever
+    result = mergelint("check", "--ignore", "model-not-found", ".", cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+@needs_fifo
+@pytest.mark.parametrize("command", [["check"], ["check", "--configs-only"], ["run"]], ids=["check", "configs-only", "run"])
+def test_a_fifo_named_on_the_command_line_is_a_plain_error(tmp_path, command):
+    os.mkfifo(tmp_path / "pipe.yml")
+    result = mergelint(*command, "pipe.yml", *(["out"] if command == ["run"] else []), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "mergelint: pipe.yml: a FIFO (named pipe), not a file to check (standard input is read with '-')\n"
+
+
+def test_a_device_is_a_plain_error(tmp_path):
+    result = mergelint("check", os.devnull, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"mergelint: {os.devnull}: a character device, not a file to check (standard input is read with '-')\n"
