@@ -1,12 +1,13 @@
 """## What it does
 Checks the tokenizer and chat-template keys: not both `tokenizer_source` and
 `tokenizer`; `union` and `base` spelled in lower case (anything else is read as a model
-name); `chat_template` is `auto`, a built-in name (alpaca, chatml, exaone, llama3,
+name); no `model:` prefix before a model name (older mergekit's syntax); `chat_template` is `auto`, a built-in name (alpaca, chatml, exaone, llama3,
 mistral) or a Jinja template; a `model_token` source gives exactly one of `token_id`
 and `token`.
 
 ## Why is this bad?
-Both tokenizer keys fail at load. `Union` is looked up as a model repository. An invalid
+Both tokenizer keys fail at load. `Union` is looked up as a model repository, and so is
+`model:org/name`, whole, which fails only after every model has been downloaded. An invalid
 chat template aborts a tokenizer rebuild after the merge, and is otherwise logged and
 dropped, so the merged model ships without it. A `model_token` source with neither or
 both fields silently copies another embedding.
@@ -44,6 +45,8 @@ def check(ctx: Context) -> None:
     if source is not None and source.value and tokenizer is not None and tokenizer.value:
         ctx.report(RULE, root.key_node("tokenizer"), "give tokenizer_source or tokenizer, not both: mergekit refuses the config")
     for node in (source, tokenizer.get("source") if tokenizer is not None and tokenizer.is_map else None):
+        if node is not None and isinstance(node.value, str) and node.value.startswith("model:"):
+            _check_model_prefix(ctx, node)
         if node is not None and isinstance(node.value, str) and node.value.lower() in ("union", "base") and node.value not in ("union", "base"):
             word = node.value.lower()
             fix = Fix(f"Change to {word}", (replace_scalar(node, word),), preferred=True)
@@ -51,6 +54,20 @@ def check(ctx: Context) -> None:
     _check_chat_template(ctx, root.get("chat_template"), rebuilds=bool(source is not None and source.value or tokenizer is not None and tokenizer.value))
     if tokenizer is not None and tokenizer.is_map:
         _check_tokens(ctx, tokenizer.get("tokens"))
+
+
+def _check_model_prefix(ctx: Context, node) -> None:
+    # Older mergekit wrote a model as `model:org/name`; 0.1.5 reads the whole text as a
+    # path, so the tokenizer build fails after every model has been downloaded.
+    name = node.value.removeprefix("model:").strip()
+    fixes = [Fix(f"Change to {name}", (replace_scalar(node, name),), preferred=True)] if name else []
+    ctx.report(
+        RULE,
+        node,
+        f"mergekit 0.1.5 has no 'model:' prefix: it reads '{node.value}' whole as a model path and fails "
+        f"after downloading the models; write the model alone{f' ({name})' if name else ''}",
+        fixes,
+    )
 
 
 def _check_chat_template(ctx: Context, node, rebuilds: bool) -> None:
