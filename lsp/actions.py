@@ -170,7 +170,7 @@ def code_actions(
                     edit=workspace_edit(uri, version, [text_edit(index, source, edit, newline)], caps),
                 )
             )
-    # Fix-all re-checks after every fix: offer it when asked for by kind, or on an explicit
+    # Fix-all re-checks after every round of fixes: offer it when asked for by kind, or on an explicit
     # request, never on the automatic requests an editor makes as the cursor moves.
     asked_for = bool(only) or params.context.trigger_kind != types.CodeActionTriggerKind.Automatic
     if asked_for and _wanted(FIX_ALL, only) and any(f.preferred_fix for f in analysis.findings):

@@ -428,8 +428,8 @@ def _problem(error: Exception, source: Source, loader_class=_Loader) -> YamlProb
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     if mark is None and isinstance(getattr(error, "position", None), int):
         # A ReaderError (a control character): it knows only the character's offset.
-        offset = error.position
-        if loader_class is not yaml.SafeLoader:  # libyaml counts bytes of the UTF-8 text
+        offset = error.position - getattr(loader_class, "shift", 0)
+        if not issubclass(loader_class, yaml.SafeLoader):  # libyaml counts bytes of the UTF-8 text
             offset = len(source.text.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "ignore"))
         char = source.text[offset : offset + 1]
         what = f"character U+{ord(char):04X}" if char else "a character"
@@ -470,6 +470,29 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+class _BomLoader(yaml.SafeLoader):
+    """mergekit's loader for a text with a BOM in it, positions counted in code points.
+
+    mergekit decodes a file as UTF-8, BOM included, and PyYAML skips only a BOM at the very
+    start: a second BOM is a character of the first key. A Source's text has lost the file's
+    own BOM (decoding, or the editor, dropped it), so it is read after one, and every BOM
+    after that one counts as a column, which PyYAML's reader does not do.
+    """
+
+    shift = 1  # the BOM put in front: positions in the loader's text are one past the source's
+
+    def __init__(self, text: str):
+        super().__init__("\ufeff" + text)
+
+    def forward(self, length=1):
+        start = self.pointer
+        super().forward(length)
+        passed = self.buffer[start : self.pointer]
+        if "\ufeff" in passed:
+            after_break = max(map(passed.rfind, "\n\r\x85\u2028\u2029")) + 1
+            self.column += self.buffer.count("\ufeff", max(start + after_break, self.shift), self.pointer)
+
+
 def parse(source: Source) -> list[YamlDocument]:
     """Every document of the stream. A syntax error ends the stream at that document."""
     fast = _CLoader if _Loader is not yaml.SafeLoader and not _Loader.yaml_path_resolvers else _Loader
@@ -478,7 +501,7 @@ def parse(source: Source) -> list[YamlDocument]:
     # a guard (depth, aliases): PyYAML's scanner is quadratic in flow depth, and would only
     # take long to refuse the same text.
     if _Loader is not yaml.SafeLoader and not guarded and _may_differ(source.text):
-        documents, _ = _read(source, yaml.SafeLoader)
+        documents, _ = _read(source, _BomLoader if "\ufeff" in source.text else yaml.SafeLoader)
     if not source.text.endswith(("\n", "\r", "\x85", "\u2028", "\u2029")):
         _clamp_to_end(documents, source.end)
     if "&" in source.text or "!" in source.text:

@@ -194,6 +194,26 @@ async def test_fix_all(client: LanguageClient, workspace):
     close_doc(client, uri)
 
 
+async def test_fix_all_renames_a_typo_rather_than_adding_a_placeholder(client: LanguageClient, workspace):
+    """The editor's fix-all decides as `--fix` does (one resolver): `weigth: 0.5` becomes `weight: 0.5`."""
+    uri = (workspace / "fixall-typo.yml").as_uri()
+    text = "merge_method: linear\nmodels:\n  - model: org/a\n    parameters:\n      weigth: 0.5\n"
+    open_doc(client, uri, text)
+    before = await published(client, uri, 1)
+    assert {"missing-required-parameter", "unknown-parameter"} <= {d.code for d in before}
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+            context=types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.SourceFixAll]),
+        )
+    )
+    (action,) = result
+    action = await asyncio.wait_for(client.code_action_resolve_async(action), TIMEOUT)
+    assert apply_text_edits(text, edits_of(action.edit, uri)) == text.replace("weigth", "weight")
+    close_doc(client, uri)
+
+
 async def test_no_actions_away_from_diagnostics(client: LanguageClient, workspace):
     uri = (workspace / "quiet.yml").as_uri()
     text = "merge_method: linear\nmodels:\n  - model: org/a\n    parameters: {weight: 1}\n"
