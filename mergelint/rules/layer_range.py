@@ -11,8 +11,8 @@ out the last layer (unless another slice takes it).
 ## Why is this bad?
 A negative start, or an end past the last layer, fails mid-merge (`Tensor
 model.layers.32... required but not present`), after every model has been downloaded.
-An empty range silently contributes no layers, and a gap silently drops a layer from
-the output.
+An empty range silently contributes no layers (a config of empty ranges writes a
+model of 0 layers), and a gap silently drops a layer from the output.
 
 ## Example
 ```yaml
@@ -83,15 +83,16 @@ def _check_range(ctx: Context, inp) -> bool:
             node.items[1],
             f"layer_range end {end} does not mean 'the last layer': [{start}, {end}] is empty and adds no layers; "
             "give the layer count (the end is exclusive)",
-            severity="warning",
         )
     elif end <= start:
+        one = Fix(f"Take layer {start} alone: [{start}, {start + 1}]", (replace_scalar(node.items[1], str(start + 1)),), safe=False)
         ctx.report(
             RULE,
             node,
-            f"layer_range [{start}, {end}] is empty: it takes layers {start} to {end - 1}; "
-            f"for layer {start} alone write [{start}, {start + 1}]",
-            severity="warning",
+            f"layer_range [{start}, {end}] is empty: the end is exclusive, so it takes no layer and the merged model "
+            f"lacks this slice's layers (with no other slice it has 0 layers); for layer {start} alone write "
+            f"[{start}, {start + 1}]",
+            [one],
         )
     else:
         return False
