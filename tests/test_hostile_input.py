@@ -15,6 +15,7 @@ from mergelint.checker import check_source
 from mergelint.diagnostics import Diagnostic
 from mergelint.document import Position, Range, Source
 from mergelint.output import SNIPPET_MARGIN, as_text
+from mergelint.settings import SettingsError, load
 
 ENV = {k: v for k, v in os.environ.items() if k != "MERGELINT_DEBUG"}
 
@@ -160,3 +161,28 @@ def test_a_device_is_a_plain_error(tmp_path):
     result = mergelint("check", os.devnull, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == f"mergelint: {os.devnull}: a character device, not a file to check (standard input is read with '-')\n"
+
+
+# Settings files that are not UTF-8 or not TOML: a plain error naming the file (and the line).
+
+
+@pytest.mark.parametrize(
+    "name, content, message, line",
+    [
+        (".mergelint.toml", b'ignore = ["unknown-key"]\n# caf\xe9\n',
+         "not UTF-8 text (invalid byte at line 2, offset 30); TOML files are UTF-8", 2),
+        ("pyproject.toml", b"[project]\nname = 'caf\xe9'\n", "not UTF-8 text (invalid byte at line 2, offset 21); TOML files are UTF-8", 2),
+        (".mergelint.toml", b"online = false\nselect = [1,\nignore = []\n", "not valid TOML: Invalid value (at line 3, column 1)", 3),
+        ("pyproject.toml", b"[tool]\nmergelint = 1\n", "tool.mergelint must be a table of settings ([tool.mergelint])", None),
+    ],
+    ids=["mergelint-not-utf8", "pyproject-not-utf8", "not-toml", "not-a-table"],
+)
+def test_a_broken_settings_file_is_a_plain_error_naming_it(tmp_path, name, content, message, line):
+    (tmp_path / name).write_bytes(content)
+    (tmp_path / "c.yml").write_text(CONFIG)
+    result = mergelint("check", "c.yml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"mergelint: {tmp_path / name}: {message}") and result.stderr.count("\n") == 1
+    with pytest.raises(SettingsError) as raised:  # what the language server shows, apart
+        load.__wrapped__(str(tmp_path))
+    assert (raised.value.path, raised.value.line) == (str(tmp_path / name), line)
