@@ -7,7 +7,17 @@ that is decided later, by whoever resolves it.
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
+
+_WINDOWS_ABSOLUTE = re.compile(r"[A-Za-z]:[\\/]|\\\\")  # C:\x, D:/x, \\server\share
+
+
+def is_absolute(path: str) -> bool:
+    """An absolute path here, or on Windows (configs are often checked where they don't run):
+    never joined to the working folder."""
+    return os.path.isabs(path) or _WINDOWS_ABSOLUTE.match(path) is not None
 
 
 class ReferenceError(ValueError):

@@ -15,10 +15,9 @@ peft; huggingface_hub is imported only to go online.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 
-from ..references import ModelPath
+from ..references import ModelPath, is_absolute
 from . import hfcache, hub
 from .describe import describe
 from .facts import AdapterFacts, ModelFacts, file_facts, read_folder
@@ -39,7 +38,6 @@ __all__ = [
     "lora_fit",
 ]
 
-_DRIVE = re.compile(r"[A-Za-z]:[\\/]")
 OK = "ok"
 
 
@@ -48,7 +46,7 @@ def looks_like_path(text: str) -> bool:
     return (
         text.startswith(("/", "./", "../", "~", "\\", ".\\", "..\\"))
         or text in (".", "..")
-        or _DRIVE.match(text) is not None
+        or is_absolute(text)
         or "\\" in text
         or text.count("/") > 1
     )
@@ -118,7 +116,7 @@ class Inspector:
 
     def _resolve(self, mpath: ModelPath) -> Resolution:
         text = mpath.path
-        candidate = text if os.path.isabs(text) else os.path.join(self.base_dir, text)
+        candidate = text if is_absolute(text) else os.path.join(self.base_dir, text)
         shown = os.path.normpath(candidate)
         try:
             st = os.stat(candidate)
