@@ -19,40 +19,24 @@ import uuid
 from urllib.parse import unquote
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcMethodNotFound, JsonRpcParseError
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from mergelint import __version__
 from mergelint.checker import unknown_rule_names
 
 from . import actions, completion, definition, facts, hover, settings, stdio, symbols
-from .analysis import BINARY, TOO_LARGE, Analysis
+from .analysis import BINARY, CHECKED, TOO_LARGE, Analysis
 from .capabilities import Resolved
 from .documents import DocState, is_candidate, is_yaml, tree
+from .protocol import Protocol
 from .scheduler import Scheduler
 
 log = logging.getLogger("mergelint.lsp")
 
 DIAGNOSTIC_ID = "mergelint"
 _SETTINGS_FILES = "**/{pyproject.toml,.mergelint.toml}"
-
-
-class Protocol(LanguageServerProtocol):
-    """Answers a request whose params cannot be read with InvalidParams instead of silence."""
-
-    def structure_message(self, data):
-        try:
-            return super().structure_message(data)
-        except JsonRpcException as exc:
-            msg_id = data.get("id") if isinstance(data, dict) else None
-            if isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool) and "method" in data:
-                try:
-                    self._send_response(msg_id, error=exc.to_response_error())
-                except Exception:  # noqa: BLE001
-                    log.exception("could not answer a malformed request")
-            raise
 
 
 class MergelintServer(LanguageServer):
@@ -71,19 +55,18 @@ class MergelintServer(LanguageServer):
         self.scheduler = Scheduler(self._snapshot, self._deliver, self.key_now)
         self.session = uuid.uuid4().hex[:8]
         self._told: set[str] = set()
+        self.settings_problems: dict[str, str] = {}  # document URI -> why its project settings are not used
 
     # --- errors ---------------------------------------------------------------------
 
     def report_server_error(self, error: Exception, source) -> None:
         """Out-of-band errors go to the log; the user is not interrupted by pop-ups."""
+        if isinstance(error, JsonRpcMethodNotFound):
+            return  # answered, and logged by pygls in one line
         if isinstance(error, json.JSONDecodeError) or isinstance(error.__cause__, json.JSONDecodeError):
-            try:
-                # JSON-RPC 2.0: a message that is not JSON gets a Parse error with a null id
-                self.protocol._send_data(
-                    {"jsonrpc": "2.0", "id": None, "error": {"code": types.ErrorCodes.ParseError.value, "message": "Parse error: not JSON"}}
-                )
-            except Exception:  # noqa: BLE001
-                pass
+            # pygls's own reader (--tcp) does not answer a message that is not JSON: JSON-RPC 2.0 says Parse error
+            self.protocol.reject(None, JsonRpcParseError("Parse error: not JSON"), f"a message that is not JSON ({error})")
+            return
         log.warning("ignored a bad message or a failed notification: %s: %s", type(error).__name__, error)
 
     def tell_once(self, message: str, kind=types.MessageType.Warning) -> None:
@@ -139,7 +122,10 @@ class MergelintServer(LanguageServer):
         version = doc.version if doc is not None else None
         effective, problem = settings.effective(state.directory or self.base_dir(state), self.client_settings)
         if problem:
-            self.tell_once(problem)
+            self.settings_problems[state.uri] = problem
+            self.tell_once(f"{problem}; the documents under it are checked with the default settings")
+        else:
+            self.settings_problems.pop(state.uri, None)
         unknown = unknown_rule_names(effective)
         if unknown:
             self.tell_once(f"unknown rule(s) in the settings: {', '.join(unknown)} (see `mergelint rules`)")
@@ -158,7 +144,22 @@ class MergelintServer(LanguageServer):
     def _deliver(self, state: DocState, analysis: Analysis) -> None:
         if self.caps.pull_diagnostics:
             return
-        self.publish(state.uri, analysis.diagnostics, analysis.version)
+        self.publish(state.uri, self.diagnostics(state, analysis), analysis.version)
+
+    def diagnostics(self, state: DocState, analysis: Analysis) -> list[types.Diagnostic]:
+        """The analysis's, and where the project's settings file is broken, one saying so in the document itself."""
+        found = list(analysis.diagnostics)
+        problem = self.settings_problems.get(state.uri)
+        if problem and analysis.status == CHECKED:
+            found.append(
+                types.Diagnostic(
+                    range=analysis.index.range(0, 0),
+                    message=f"settings not used: {problem}; this document is checked with the default settings",
+                    severity=types.DiagnosticSeverity.Warning,
+                    source="mergelint",
+                )
+            )
+        return found
 
     def publish(self, uri: str, diagnostics, version=None) -> None:
         self.text_document_publish_diagnostics(
@@ -185,6 +186,12 @@ class MergelintServer(LanguageServer):
                 log.exception("workspace/diagnostic/refresh failed")
 
     # --- settings -------------------------------------------------------------------
+
+    def settings_files_changed(self) -> None:
+        """Read them again, and tell again about one that is (still, or newly) broken."""
+        settings.forget_project_files()
+        self._told.clear()
+        self.recheck_all()
 
     def apply_settings(self, options) -> None:
         """Settings from workspace/configuration or didChangeConfiguration, laid over initializationOptions."""
@@ -272,8 +279,7 @@ def build() -> MergelintServer:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: MergelintServer, params: types.DidChangeWatchedFilesParams):
-        settings.forget_project_files()
-        ls.recheck_all()
+        ls.settings_files_changed()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: MergelintServer, params: types.DidOpenTextDocumentParams):
@@ -302,8 +308,7 @@ def build() -> MergelintServer:
     def did_save(ls: MergelintServer, params: types.DidSaveTextDocumentParams):
         name = os.path.basename(to_fs_path(params.text_document.uri) or "")
         if name in ("pyproject.toml", ".mergelint.toml"):
-            settings.forget_project_files()
-            ls.recheck_all()
+            ls.settings_files_changed()
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: MergelintServer, params: types.DidCloseTextDocumentParams):
@@ -311,6 +316,7 @@ def build() -> MergelintServer:
         if state is None:
             return
         state.closed = True
+        ls.settings_problems.pop(state.uri, None)
         ls.scheduler._wake(state)
         if not ls.caps.pull_diagnostics:
             ls.publish(state.uri, [])
@@ -319,11 +325,11 @@ def build() -> MergelintServer:
         found = await ls.current(params.text_document.uri)
         if found is None:
             return types.RelatedFullDocumentDiagnosticReport(items=[])
-        _, analysis = found
+        state, analysis = found
         result_id = f"{ls.session}:{analysis.key[0]}:{analysis.key[1]}"
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
-        return types.RelatedFullDocumentDiagnosticReport(items=list(analysis.diagnostics), result_id=result_id)
+        return types.RelatedFullDocumentDiagnosticReport(items=ls.diagnostics(state, analysis), result_id=result_id)
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,

@@ -85,7 +85,8 @@ def parse(options) -> tuple[ClientSettings, list[str]]:
 
 
 def effective(directory: str | None, client: ClientSettings) -> tuple[Settings, str | None]:
-    """The settings for a document in `directory`, and a problem with the project file, if any."""
+    """The settings for a document in `directory`, and a problem with the project file, if any
+    (then the project's settings are the defaults: the document is still checked)."""
     problem = None
     base = Settings()
     if directory:
@@ -93,6 +94,8 @@ def effective(directory: str | None, client: ClientSettings) -> tuple[Settings, 
             base = project_settings.load(os.path.abspath(directory))
         except SettingsError as e:
             problem = str(e)
+        except Exception as e:  # noqa: BLE001 - a settings file the reader chokes on must not silence the documents
+            problem = f"the settings files for {directory} could not be read: {type(e).__name__}: {e}"
     severity = dict(base.severity)
     severity.update(client.severity)
     merged = replace(

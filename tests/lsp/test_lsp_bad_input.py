@@ -12,6 +12,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_support import SERVER, TIMEOUT, change_doc, close_doc, of_rule, open_doc, published
+from raw_jsonrpc import Raw
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -22,38 +23,9 @@ MISSING = "missing-required-parameter"
 # --- raw JSON-RPC, below any client library ---------------------------------------
 
 
-class Raw:
-    def __init__(self, proc: asyncio.subprocess.Process):
-        self.proc = proc
-        self.buffer = b""
-
-    def send_bytes(self, body: bytes, headers: bytes = b"") -> None:
-        self.proc.stdin.write(headers + b"Content-Length: %d\r\n\r\n" % len(body) + body)
-
-    def send(self, message: dict) -> None:
-        self.send_bytes(json.dumps(message).encode())
-
-    async def read(self) -> dict:
-        headers = await self.proc.stdout.readuntil(b"\r\n\r\n")
-        length = next(int(h.split(b":")[1]) for h in headers.split(b"\r\n") if h.lower().startswith(b"content-length"))
-        return json.loads(await self.proc.stdout.readexactly(length))
-
-    async def wait_for(self, pred) -> dict:
-        async def loop():
-            while True:
-                message = await self.read()
-                if pred(message):
-                    return message
-
-        return await asyncio.wait_for(loop(), TIMEOUT)
-
-
 async def test_malformed_json_rpc(tmp_path):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    proc = await asyncio.create_subprocess_exec(
-        *SERVER, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=env
-    )
-    raw = Raw(proc)
+    raw = await Raw.spawn()
+    proc = raw.proc
     try:
         raw.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"processId": None, "rootUri": None, "capabilities": {}}})
         assert "capabilities" in (await raw.wait_for(lambda m: m.get("id") == 1))["result"]
