@@ -6,7 +6,7 @@ import bisect
 import os
 import tempfile
 
-from .checker import check_source
+from .checker import InputError, check_source
 from .diagnostics import Diagnostic, Edit, Fix
 from .document import Position, Source
 from .settings import Settings
@@ -106,7 +106,9 @@ def remaining(diagnostics: list[Diagnostic], unsafe: bool = False) -> int:
 
 
 def write_atomically(path: str, text: str) -> None:
-    path = os.path.realpath(path)  # through a symlink: replace its target, keep the link
+    """Replace the file's text by way of a new file beside it; what stops that (a read-only
+    folder, a full disk) is an InputError naming the file."""
+    given, path = path, os.path.realpath(path)  # through a symlink: replace its target, keep the link
     try:
         with open(path, "rb") as f:
             if f.read(3) == b"\xef\xbb\xbf":
@@ -115,7 +117,10 @@ def write_atomically(path: str, text: str) -> None:
     except OSError:
         pass
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".mergelint-", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".mergelint-", dir=directory)
+    except OSError as e:
+        raise _unwritable(given, directory, e) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
@@ -124,6 +129,13 @@ def write_atomically(path: str, text: str) -> None:
         except OSError:
             pass
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise _unwritable(given, directory, e) from None
         raise
+
+
+def _unwritable(path: str, directory: str, error: OSError) -> InputError:
+    return InputError(f"{path}: cannot write the fixed file: {error.strerror or error} (--fix writes a new file "
+                      f"in {directory} and renames it over the old one: that folder must be writable)")

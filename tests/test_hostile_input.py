@@ -11,9 +11,10 @@ import sys
 
 import pytest
 
-from mergelint.checker import check_source
+from mergelint.checker import InputError, check_source
 from mergelint.diagnostics import Diagnostic
 from mergelint.document import Position, Range, Source
+from mergelint.fixing import write_atomically
 from mergelint.output import SNIPPET_MARGIN, as_text
 from mergelint.settings import SettingsError, load
 
@@ -186,3 +187,46 @@ def test_a_broken_settings_file_is_a_plain_error_naming_it(tmp_path, name, conte
     with pytest.raises(SettingsError) as raised:  # what the language server shows, apart
         load.__wrapped__(str(tmp_path))
     assert (raised.value.path, raised.value.line) == (str(tmp_path / name), line)
+
+
+# --fix where the file cannot be written: a plain error naming it, exit 2.
+
+FIXABLE = "merge_method: linear\nmodels:\n  - model: org/a\n"  # weight: 1.0 is added
+
+
+@pytest.fixture
+def unwritable_folder(tmp_path):
+    """A folder in which creating a file really fails, for root too (chmod does not stop root)."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    (folder / "c.yml").write_text(FIXABLE)
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0:
+        yield folder
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+    elif os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+    else:
+        pytest.skip("running as root without chattr +i: no folder here refuses root a new file")
+
+
+def test_fix_in_a_folder_that_cannot_be_written_is_a_plain_error(unwritable_folder, tmp_path):
+    result = mergelint("check", "--fix", "locked/c.yml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("mergelint: locked/c.yml: cannot write the fixed file: ")
+    assert result.stderr.endswith(f"(--fix writes a new file in {unwritable_folder} and renames it over the old one: "
+                                  "that folder must be writable)\n")
+    assert result.stderr.count("\n") == 1
+    assert (unwritable_folder / "c.yml").read_text() == FIXABLE
+
+
+def test_write_errors_become_input_errors_and_leave_no_temporary_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=r"^gone/c.yml: cannot write the fixed file: No such file or directory \(--fix"):
+        write_atomically("gone/c.yml", FIXABLE)  # the folder does not exist
+    (tmp_path / "dir.yml").mkdir()
+    (tmp_path / "dir.yml" / "inside").write_text("")
+    with pytest.raises(InputError, match=r"dir.yml: cannot write the fixed file: Is a directory"):
+        write_atomically(str(tmp_path / "dir.yml"), FIXABLE)  # os.replace refuses
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.yml"]
