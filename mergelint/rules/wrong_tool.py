@@ -1,7 +1,8 @@
 """## What it does
 Recognises files that are configs of another mergekit tool, or of no mergekit tool at
 all: a mergekit-moe config (`experts`, `gate_mode`), a mergekit-evolve config
-(`genome`, `tasks`), or a file whose shape is foreign to mergekit-yaml.
+(`genome`, `tasks`), with or without a `merge_method:` beside them, or a file whose
+shape is foreign to mergekit-yaml.
 
 ## Why is this bad?
 `mergekit-yaml` rejects them only with "merge_method Field required" (or ignores most
@@ -34,7 +35,10 @@ def check(ctx: Context) -> None:
         return
     root = view.root
     keys = [k for k, _ in root.pairs]
-    if view.method_node is None:
+    # A merge_method beside experts or genome does not make a mergekit-yaml config: only
+    # models, slices or modules to merge do.
+    merges = view.method_node is not None and any(root.get(k) is not None for k in ("models", "slices", "modules"))
+    if not merges:
         moe = [k for k in keys if k.value in _MOE_KEYS]
         if moe:
             ctx.report(RULE, moe[0], "this is a mergekit-moe config (experts, gate_mode): run it with mergekit-moe, not mergekit-yaml")
