@@ -6,6 +6,8 @@ positions the parser gave.
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from .diagnostics import Edit, Slot
@@ -46,6 +48,9 @@ def last_content_line(node: Node) -> int:
     return max(lines, default=node.range.start.line)
 
 
+_PROPERTIES_BEFORE = re.compile(r"(?:(?:&[^\s,\[\]{}]+|!<[^>]*>|![^\s,\[\]{}]*)\s+)+$")
+
+
 def _line_end(source: Source, line: int) -> Position:
     return Position(line, len(source.line_text(line)))
 
@@ -55,10 +60,13 @@ def _block_indent(source: Source, mapping: Node) -> int:
     key = next((k for k, _ in mapping.pairs if mapping.range.start <= k.range.start <= mapping.range.end), None)
     if key is None:
         return mapping.range.start.column
-    before = source.line_text(key.range.start.line)[: key.range.start.column].rstrip()
-    if before.endswith("?"):  # an explicit key, `? key`: the entry starts at the `?`
-        return len(before) - 1
-    return key.range.start.column
+    before = source.line_text(key.range.start.line)[: key.range.start.column]
+    properties = _PROPERTIES_BEFORE.search(before)  # `&anchor` or `!tag` before the key: the entry starts there
+    if properties:
+        before = before[: properties.start()]
+    if before.rstrip().endswith("?"):  # an explicit key, `? key`: the entry starts at the `?`
+        return len(before.rstrip()) - 1
+    return len(before)
 
 
 def add_to_mapping(source: Source, mapping: Node, key: str, value_text: str) -> Edit:

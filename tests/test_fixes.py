@@ -406,3 +406,12 @@ def test_added_base_model_is_quoted_when_it_must_be():
     assert not fix.safe and not fix.preferred  # which model is the base is the user's call
     fixed = apply_edits(Source(text), fix.edits)
     assert yaml.safe_load(fixed)["base_model"] == "models: v2 #1"
+
+
+@pytest.mark.parametrize("properties", ["!!str ", "&name "], ids=["tag", "anchor"])
+def test_add_after_a_first_key_with_a_tag_or_anchor(properties):
+    """The key's range starts after its `!tag` or `&anchor`; the new key lines up with the entry."""
+    text = f"merge_method: linear\nmodels:\n  - model: org/a\n    parameters:\n      {properties}normalize: true\n"
+    fixed = fix_all(text)
+    assert fixed == text + "      weight: 1.0\n"
+    assert yaml.safe_load(fixed)["models"][0]["parameters"] == {"normalize": True, "weight": 1.0}
