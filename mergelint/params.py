@@ -62,6 +62,15 @@ def reads(param: Param, group: Group, inp: Input) -> bool:
     return param.scope is Scope.INPUT or not group.is_base(inp)
 
 
+def malformed(setting: Node, schema_errors) -> bool:
+    """Whether the schema already reports this setting or a part of it: invalid-value says
+    what is wrong with its shape, and no other reading of it is reported beside that."""
+    if not schema_errors:
+        return False
+    inside = {id(n) for n in setting.walk()}
+    return any(issue.node is not None and id(issue.node) in inside for issue in schema_errors)
+
+
 def scalars(setting: Node | None) -> list[Node]:
     """Every scalar value node inside a setting (gradient elements, conditional values)."""
     if setting is None:

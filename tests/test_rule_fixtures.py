@@ -170,3 +170,22 @@ def test_empty_file_is_an_error():
     assert d["severity"] == "error" and "empty" in d["message"]
     # A file of only comments is empty too.
     assert [x.rule for x in check_text("# nothing here yet\n# merge_method: linear\n")] == ["invalid-value"]
+
+
+def test_a_mapping_as_a_parameter_value_is_one_diagnostic():
+    found = _actual(RULE_FIXTURES / "invalid-value--mapping-value.yml")
+    assert [(d["rule"], d["line"]) for d in found] == [("invalid-value", 4), ("invalid-value", 8)]
+
+
+def test_values_are_read_as_mergekit_reads_them():
+    found = _one("invalid-value--lax-types.yml", "invalid-value")
+    assert [_text_at("invalid-value--lax-types.yml", d) for d in found] == ['" TRUE "', '"1 000"']
+    (d,) = _one("invalid-value--integer.yml", "invalid-value")
+    assert _text_at("invalid-value--integer.yml", d) == '"1e3"'
+    found = _one("invalid-value--not-finite.yml", "invalid-value")
+    assert [d["line"] for d in found] == [6, 9, 12] and all(d["severity"] == "error" for d in found)
+
+
+def test_empty_layer_range_is_an_error():
+    (d,) = _one("layer-range--empty.yml", "layer-range")
+    assert d["severity"] == "error" and "0 layers" in d["message"]

@@ -33,7 +33,7 @@ models:
 from ..diagnostics import Fix
 from ..document import Node, Range
 from ..edits import replace_scalar
-from ..params import scalars, type_problem
+from ..params import malformed, scalars, type_problem
 from ..rule import Context, Rule
 
 RULE = Rule("ML003", "invalid-value", "error", "A key is missing or a value has the wrong type or shape")
@@ -88,7 +88,7 @@ def _check_parameter_types(ctx: Context) -> None:
     for node, _ in view.parameter_maps():
         for key, setting in node.pairs:
             param = method.param(key.value)
-            if param is None:
+            if param is None or malformed(setting, ctx.schema_errors):
                 continue
             for value in scalars(setting):
                 problem = type_problem(param, value.value)

@@ -39,7 +39,7 @@ from merge_core.methods import Scope
 
 from ..diagnostics import Fix
 from ..edits import add_parameter, parameter_slot, replace_scalar
-from ..params import ALL, NONE, reads, resolve
+from ..params import ALL, NONE, malformed, reads, resolve
 from ..rule import Context, Rule
 
 RULE = Rule("ML102", "missing-required-parameter", "error", "A parameter the merge method requires is not set")
@@ -109,9 +109,9 @@ def _holder(root, models):
 
 def _check_input(ctx: Context, group, inp, param) -> None:
     view = ctx.view
-    coverage, _ = resolve(view, group, inp, param)
-    if coverage == ALL:
-        return
+    coverage, settings = resolve(view, group, inp, param)
+    if coverage == ALL or any(malformed(s, ctx.schema_errors) for s in settings):
+        return  # a setting mergekit cannot load is invalid-value's error alone
     name = inp.key or "this model"
     value = _EXAMPLE.get(param.name, "1.0")
     if inp.auto_added:
