@@ -1,0 +1,55 @@
+"""`mergelint verify`: is a model folder (a merge output, any Hugging Face model) sound?
+
+One module per check, each with a CHECK (code, name, severity, summary; its docstring is
+the docs) and `run(folder, stats)` yielding Findings. The folder is opened from its headers
+and small files (`folder.py`), its tensors are streamed once (`stream.py`), then every check
+runs over what was gathered. Codes are MV0xx for a folder that cannot be read, MV1xx for
+the checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import head, index, layers, nonfinite, outliers, shapes, unreadable, vocabulary
+from .check import Check, Finding
+from .folder import open_folder
+from .stream import scan
+
+MODULES = (nonfinite, layers, head, vocabulary, shapes, outliers, index)
+CHECKS: list[Check] = [unreadable.UNREADABLE_MODEL, unreadable.UNREADABLE_FILE]
+for _module in MODULES:
+    _module.CHECK.docs = (_module.__doc__ or "").strip()
+    CHECKS.append(_module.CHECK)
+unreadable.UNREADABLE_MODEL.docs = unreadable.UNREADABLE_FILE.docs = (unreadable.__doc__ or "").strip()
+FATAL = {unreadable.UNREADABLE_MODEL.code, unreadable.UNREADABLE_FILE.code}
+
+
+@dataclass
+class Report:
+    folder: str
+    findings: list[Finding] = field(default_factory=list)
+    tensors: int = 0
+    bytes_read: int = 0
+
+    @property
+    def usable(self) -> bool:
+        """False when the folder, or one of its files, could not be read (exit code 2)."""
+        return not any(f.check.code in FATAL for f in self.findings)
+
+
+def verify(path: str, on_tensor=None) -> Report:
+    """Every check over the model folder `path`."""
+    folder, findings = open_folder(path)
+    report = Report(path, findings)
+    if folder is None:
+        return report
+    try:
+        stats, report.bytes_read, problems = scan(folder, on_tensor)
+        report.findings.extend(problems)
+        report.tensors = len(folder.tensors)
+        for module in MODULES:
+            report.findings.extend(module.run(folder, stats))
+    finally:
+        folder.close()
+    return report
