@@ -1,8 +1,8 @@
-"""`mergelint run`: resolve the models, plan, execute, and publish the output folder atomically.
+"""`mergelint run`: check OUT, resolve the models, plan, execute, and publish the output folder.
 
-The output is assembled in a hidden temporary folder beside OUT and renamed into place
-only when everything is written; an error, Ctrl-C or SIGTERM removes it, so OUT is never
-left half-written. An existing OUT is replaced only with `force`.
+What OUT may be, how it is published and what an interrupt leaves is merge_core.output_dir's
+business: OUT is checked against every input before any model is read, the output is
+assembled in a hidden folder beside OUT and swapped into place only when complete.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -21,9 +20,11 @@ from . import arch as arch_mod
 from .checkpoint import Checkpoint, locate, read_json
 from .config import MergeConfig, parse_config
 from .errors import ConfigError, MergeError, ModelError
+from .inspect.hfcache import cache_dir, repo_folder, valid_repo_id
 from .lora import load_adapter
+from .output_dir import Interrupted, Output
 from .plan import Model, Plan, Planner
-from .references import ModelReference
+from .references import ModelReference, ReferenceError, reference_from_value
 
 TOKENIZER_FILES = (
     "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer.model", "added_tokens.json",
@@ -105,7 +106,7 @@ def check_architectures(models: dict[ModelReference, Model], donor: Model, allow
     return notes
 
 
-def build_plan(config_text: str, options: Options) -> Plan:
+def read_config(config_text: str, options: Options) -> MergeConfig:
     try:
         documents = [d for d in yaml.safe_load_all(config_text) if d is not None]
     except yaml.YAMLError as e:
@@ -113,12 +114,43 @@ def build_plan(config_text: str, options: Options) -> Plan:
     if len(documents) != 1:
         raise ConfigError("several YAML documents (a mergekit-multi file): run one document at a time"
                           if documents else "the config is empty")
-    data = documents[0]
-    cfg = parse_config(data)
+    cfg = parse_config(documents[0])
     if options.dtype:
         cfg.dtype = options.dtype
     if options.out_dtype:
         cfg.out_dtype = options.out_dtype
+    return cfg
+
+
+def input_folders(cfg: MergeConfig) -> list[tuple[str, str]]:
+    """(label, path) of everything the merge reads, found without reading it: a local folder (and
+    the targets of the links in it), else the Hugging Face cache folder a Hub id is kept in."""
+    refs = list(cfg.referenced_models())
+    source = cfg.tokenizer_source if cfg.tokenizer is None else cfg.tokenizer.get("source")
+    if source is not None and source not in ("base", "union"):
+        try:
+            refs.append(source if isinstance(source, ModelReference) else reference_from_value(source))
+        except ReferenceError:
+            pass  # build_plan reports it
+    found = []
+    for ref in refs:
+        for p in (ref.model, ref.lora):
+            if p is None:
+                continue
+            if os.path.isdir(p.path):
+                found.append((str(p), p.path))
+                try:
+                    with os.scandir(p.path) as entries:
+                        found.extend((str(p), os.path.realpath(e.path)) for e in entries if e.is_symlink())
+                except OSError:
+                    pass  # an unreadable model folder: load_models reports it
+            elif valid_repo_id(p.path):
+                found.append((str(p), repo_folder(cache_dir(), p.path)))
+    return found
+
+
+def build_plan(config_text: str, options: Options) -> Plan:
+    cfg = read_config(config_text, options)
     models = load_models(cfg, options)
     try:
         donor = models[cfg.referenced_models()[0]]
@@ -184,21 +216,28 @@ def _gb(n: int) -> str:
 
 def run_merge(config_text: str, out: str, options: Options, *,
               on_progress: Callable | None = None, on_plan: Callable[[Plan], None] | None = None) -> Result:
+    """Merge into OUT. Ctrl-C or SIGTERM comes out as output_dir.Interrupted, saying what OUT holds."""
+    output = Output(out, input_folders(read_config(config_text, options)), options.force)
+    try:
+        return _merge(config_text, output, options, on_progress, on_plan)
+    except KeyboardInterrupt as e:
+        raise (e if isinstance(e, Interrupted) else output.interrupted()) from None
+
+
+def _merge(config_text: str, output: Output, options: Options, on_progress, on_plan) -> Result:
     from .execute import Engine
     from .write import Entry, ShardWriter
 
-    out = os.path.abspath(out)
-    if os.path.lexists(out) and not options.force:
-        raise MergeError(f"{out} already exists (pass --force to replace it)")
+    stale = output.clean_stale()
     plan = build_plan(config_text, options)
+    plan.notes[:0] = stale
     try:
         if on_plan is not None:
             on_plan(plan)
-        parent = os.path.dirname(out)
-        os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.partial-", dir=parent)
+        folder = output.create()
         try:
-            writer = ShardWriter(tmp, [Entry(t.name, t.shape, t.dtype) for t in plan.tasks], options.out_shard_size)
+            writer = ShardWriter(folder, [Entry(t.name, t.shape, t.dtype) for t in plan.tasks],
+                                 options.out_shard_size)
             engine = Engine(plan, device=options.device, seed=options.seed, on_progress=on_progress,
                             mergekit_sort=options.mergekit_sort)
             try:
@@ -206,35 +245,18 @@ def run_merge(config_text: str, out: str, options: Options, *,
             finally:
                 writer.abort()
             files = writer.finish({"mergelint_version": _version()})
-            finish_folder(plan, tmp, config_text, out, options)
-            _publish(tmp, out, options.force)
+            finish_folder(plan, folder, config_text, output.path, options)
+            output.publish(_version())
+        except OSError as e:  # a full disk or a folder gone while writing the output files
+            output.discard()
+            raise MergeError(f"{e.filename or output.path}: {e.strerror or e}; {output.left_as_it_was()}") from None
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            output.discard()
             raise
     finally:
         for m in plan.models.values():
             m.close()
-    return Result(out, files, len(plan.tasks), plan.write_bytes, plan.notes)
-
-
-def _publish(tmp: str, out: str, force: bool) -> None:
-    if os.path.lexists(out):
-        if not force:
-            raise MergeError(f"{out} appeared while merging; the result is not published (pass --force)")
-        old = tempfile.mkdtemp(prefix=f".{os.path.basename(out)}.old-", dir=os.path.dirname(out))
-        os.rmdir(old)
-        os.rename(out, old)
-        try:
-            os.rename(tmp, out)
-        except BaseException:
-            os.rename(old, out)
-            raise
-        if os.path.isdir(old) and not os.path.islink(old):
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.unlink(old)
-    else:
-        os.rename(tmp, out)
+    return Result(output.path, files, len(plan.tasks), plan.write_bytes, plan.notes)
 
 
 # -- the files beside the weights ------------------------------------------------------------

@@ -74,15 +74,16 @@ def test_dry_run_prints_the_plan(zoo, cfg, tmp_path):
 
 
 def test_existing_out_needs_force(zoo, cfg, tmp_path):
+    """--force replaces an earlier output (an unrelated folder is refused: test_run_safety.py)."""
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep").write_text("x")
+    assert invoke(cfg(linear(zoo, zoo.a, zoo.c)), out).exit_code == 0
+    (out / "README.md").write_text("x")
     result = invoke(cfg(linear(zoo)), out)
-    assert result.exit_code == 1 and "--force" in result.output
-    assert (out / "keep").exists()
+    assert result.exit_code == 2 and "--force" in result.output
+    assert (out / "README.md").read_text() == "x"
     result = invoke(cfg(linear(zoo)), out, "--force")
     assert result.exit_code == 0, result.output
-    assert not (out / "keep").exists() and (out / "model.safetensors").exists()
+    assert (out / "README.md").read_text() != "x" and (out / "model.safetensors").exists()
     assert not leftovers(tmp_path)
 
 
