@@ -21,10 +21,11 @@ from urllib.parse import unquote
 from lsprotocol import types
 from pygls.exceptions import JsonRpcMethodNotFound, JsonRpcParseError
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 
 from mergelint import __version__
 from mergelint.checker import unknown_rule_names
+from mergelint.settings import SettingsError
 
 from . import actions, completion, definition, facts, hover, settings, stdio, symbols
 from .analysis import BINARY, CHECKED, TOO_LARGE, Analysis
@@ -55,7 +56,7 @@ class MergelintServer(LanguageServer):
         self.scheduler = Scheduler(self._snapshot, self._deliver, self.key_now)
         self.session = uuid.uuid4().hex[:8]
         self._told: set[str] = set()
-        self.settings_problems: dict[str, str] = {}  # document URI -> why its project settings are not used
+        self.settings_problems: dict[str, SettingsError] = {}  # document URI -> why its project settings are not used
 
     # --- errors ---------------------------------------------------------------------
 
@@ -121,7 +122,7 @@ class MergelintServer(LanguageServer):
         text = doc.source if doc is not None else ""
         version = doc.version if doc is not None else None
         effective, problem = settings.effective(state.directory or self.base_dir(state), self.client_settings)
-        if problem:
+        if problem is not None:
             self.settings_problems[state.uri] = problem
             self.tell_once(f"{problem}; the documents under it are checked with the default settings")
         else:
@@ -150,13 +151,14 @@ class MergelintServer(LanguageServer):
         """The analysis's, and where the project's settings file is broken, one saying so in the document itself."""
         found = list(analysis.diagnostics)
         problem = self.settings_problems.get(state.uri)
-        if problem and analysis.status == CHECKED:
+        if problem is not None and analysis.status == CHECKED:
             found.append(
                 types.Diagnostic(
                     range=analysis.index.range(0, 0),
                     message=f"settings not used: {problem}; this document is checked with the default settings",
                     severity=types.DiagnosticSeverity.Warning,
                     source="mergelint",
+                    related_information=_settings_file_location(problem),
                 )
             )
         return found
@@ -213,6 +215,15 @@ class MergelintServer(LanguageServer):
             return
         if result and isinstance(result[0], dict):
             self.apply_settings(result[0])
+
+
+def _settings_file_location(problem: SettingsError) -> list[types.DiagnosticRelatedInformation] | None:
+    """The line of the settings file at fault, for the editor to go to."""
+    if not (problem.path and os.path.isfile(problem.path)):  # not a file: the directory, for an unexpected error
+        return None
+    line = (problem.line or 1) - 1
+    at = types.Range(start=types.Position(line=line, character=0), end=types.Position(line=line, character=0))
+    return [types.DiagnosticRelatedInformation(location=types.Location(uri=from_fs_path(problem.path), range=at), message=str(problem))]
 
 
 def _inspector(server: MergelintServer, state: DocState):

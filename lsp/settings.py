@@ -84,18 +84,18 @@ def parse(options) -> tuple[ClientSettings, list[str]]:
     )
 
 
-def effective(directory: str | None, client: ClientSettings) -> tuple[Settings, str | None]:
-    """The settings for a document in `directory`, and a problem with the project file, if any
-    (then the project's settings are the defaults: the document is still checked)."""
+def effective(directory: str | None, client: ClientSettings) -> tuple[Settings, SettingsError | None]:
+    """The settings for a document in `directory`, and why the project's file cannot be used, if it
+    cannot (then the project's settings are the defaults: the document is still checked)."""
     problem = None
     base = Settings()
     if directory:
         try:
             base = project_settings.load(os.path.abspath(directory))
         except SettingsError as e:
-            problem = str(e)
+            problem = e
         except Exception as e:  # noqa: BLE001 - a settings file the reader chokes on must not silence the documents
-            problem = f"the settings files for {directory} could not be read: {type(e).__name__}: {e}"
+            problem = SettingsError(f"the settings files for {directory} could not be read: {type(e).__name__}: {e}", directory)
     severity = dict(base.severity)
     severity.update(client.severity)
     merged = replace(
