@@ -343,3 +343,44 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
             raise
         _fail(f"internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
         sys.exit(2)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=True, dir_okay=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--strict", is_flag=True, help="Exit 1 on a warning too (a norm outlier is a warning).")
+@click.option("--color/--no-color", default=None, help="Colour text output (default: when writing to a terminal).")
+def verify(folder, fmt, strict, color) -> None:
+    """Check a model FOLDER (a merge output, any Hugging Face model) tensor by tensor: NaN/Inf, missing
+    layers, the head against tie_word_embeddings, vocabulary and shapes against config.json, norm
+    outliers, the index. Exit 0 clean, 1 a problem found, 2 not a model folder or unreadable."""
+    try:  # torch reads the tensors: imported here only, never by `check`
+        from merge_core.verify import CHECKS, verify as verify_folder
+    except ImportError as e:
+        _fail(f"verify needs the `merge` extra (pip install 'mergelint[merge]'): {e}")
+        sys.exit(2)
+    from .output import FORMATS, as_sarif
+    from .verify_report import as_results
+
+    try:
+        report = verify_folder(folder)
+    except Exception as e:  # never a traceback for the user; the details on request
+        if os.environ.get("MERGELINT_DEBUG"):
+            raise
+        _fail(f"{folder}: internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
+        sys.exit(2)
+    results = as_results(report)
+    if color is None:
+        color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    text = {"text": lambda r: FORMATS["text"](r, color=color), "sarif": lambda r: as_sarif(r, CHECKS)}.get(
+        fmt, FORMATS[fmt])(results)
+    if text:
+        click.echo(text)
+    failing = ("error", "warning") if strict else ("error",)
+    problems = sum(f.severity in failing for f in report.findings)
+    if report.usable:
+        outcome = f"{problems} problem{'s' if problems != 1 else ''}" if problems else "no problem found"
+        click.echo(f"mergelint: verified {report.tensors} tensors ({report.bytes_read / 1e9:.2f} GB) in {folder}: "
+                   + outcome, err=True)
+    sys.exit(2 if not report.usable else 1 if problems else 0)
