@@ -68,6 +68,15 @@ def test_out_that_is_a_parent_of_the_lora_only(zoo, tmp_path):
     assert hashes(tmp_path, zoo.a, zoo.b) == before
 
 
+def test_out_on_the_tokenizer_source_is_refused(zoo, workdir):
+    shutil.copytree(zoo.c, workdir / "tok")
+    text = (workdir / "merge.yml").read_text() + "tokenizer_source: tok\n"
+    (workdir / "tok.yml").write_text(text)
+    before = hashes(workdir)
+    refused(mergelint_run("tok.yml", "tok", "--force", cwd=workdir), "OUT is the input tok")
+    assert hashes(workdir) == before
+
+
 def test_a_symlink_to_an_input_is_resolved(workdir):
     os.symlink(workdir / "b", workdir / "link")
     before = hashes(workdir)
