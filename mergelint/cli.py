@@ -21,7 +21,25 @@ def _fail(message: str) -> None:
     click.echo(f"mergelint: {message}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _needs_merge_extra(e: ImportError) -> str:
+    return f"merging needs the `merge` extra (pip install 'mergelint[merge]'): {e}"
+
+
+class _Main(click.Group):
+    """The command group; a command whose reader went away (`mergelint rules | head -1`) ends
+    quietly with exit code 1, whatever it was writing: the rest of its output, and Python's
+    flush at exit, go to the null device (the Python documentation's recipe for SIGPIPE)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mergelint")
 def main() -> None:
     """Lint mergekit merge configs before anything is downloaded."""
@@ -278,8 +296,10 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
         from merge_core.progress import Bar, JsonLines
         from merge_core.run import Options, build_plan, describe, run_merge
         from merge_core.write import parse_size
+        import safetensors  # noqa: F401  (merge_core imports them only when merging starts)
+        import torch  # noqa: F401
     except ImportError as e:
-        _fail(f"merging needs the `merge` extra (pip install 'mergelint[merge]'): {e}")
+        _fail(_needs_merge_extra(e))
         sys.exit(2)
     try:
         shard_size = parse_size(out_shard_size)
@@ -339,9 +359,12 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
                   else "interrupted; nothing was written to OUT")
         sys.exit(130)
     except Exception as e:  # never a traceback for the user; the details on request
-        if os.environ.get("MERGELINT_DEBUG"):
-            raise
-        _fail(f"internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
+        if isinstance(e, BrokenPipeError) or os.environ.get("MERGELINT_DEBUG"):
+            raise  # (a closed stdout ends the command quietly: _Main)
+        if isinstance(e, ModuleNotFoundError):  # peft or transformers, imported for some configs only
+            _fail(_needs_merge_extra(e))
+        else:
+            _fail(f"internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
         sys.exit(2)
 
 

@@ -230,3 +230,36 @@ def test_write_errors_become_input_errors_and_leave_no_temporary_file(tmp_path, 
     with pytest.raises(InputError, match=r"dir.yml: cannot write the fixed file: Is a directory"):
         write_atomically(str(tmp_path / "dir.yml"), FIXABLE)  # os.replace refuses
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.yml"]
+
+
+# A reader that goes away (`| head -1`): the command ends quietly.
+
+
+@pytest.mark.parametrize("args", [["rules"], ["check", "long.yml"], ["check", "--format", "json", "long.yml"]],
+                         ids=["rules", "check", "check-json"])
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path, args):
+    (tmp_path / "long.yml").write_text("{" + ", ".join(f"k{i}: 1" for i in range(3000)) + "}\n")
+    proc = subprocess.Popen([sys.executable, "-m", "mergelint", *args], cwd=tmp_path, env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the first line is written: `head -1` gone at once
+    _, stderr = proc.communicate(timeout=60)
+    assert (proc.returncode, stderr) == (1, b"")
+
+
+# `run` without the merge extra says what to install.
+
+
+def test_run_without_torch_says_to_install_the_merge_extra(tmp_path):
+    # A torch that fails to import exactly as a missing one does.
+    (tmp_path / "no-torch" / "torch").mkdir(parents=True)
+    (tmp_path / "no-torch" / "torch" / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n")
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "merge.yml").write_text(CONFIG + "  - model: org/b\n    parameters: {weight: 1.0}\n")
+    env = {**ENV, "PYTHONPATH": str(tmp_path / "no-torch"), "HF_HUB_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-m", "mergelint", "run", "merge.yml", "out"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "mergelint: merging needs the `merge` extra (pip install 'mergelint[merge]'): No module named 'torch'")
+    assert not (tmp_path / "out").exists()
