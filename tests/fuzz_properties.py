@@ -53,12 +53,14 @@ def check_input(data: bytes, encoding: str = "utf-16") -> str:
         return "refused"
     diagnostics = check_source(source, SETTINGS)
     assert_ranges_inside(source, diagnostics)
-    valid = is_yaml(source.text)
+    # What mergekit reads: the file decoded as UTF-8 with its BOM (PyYAML skips one, not a second).
+    bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""
+    valid = is_yaml(bom + source.text)
     if not valid:
         assert "yaml-syntax" in [d.rule for d in diagnostics], "mergekit cannot load this text, yet no yaml-syntax error"
     fixed = check_fixing(source)
     if valid:
-        assert is_yaml(fixed.text), "--fix turned valid YAML into invalid YAML"
+        assert is_yaml(bom + fixed.text), "--fix turned valid YAML into invalid YAML"  # (--fix keeps the BOM)
     return "checked" if valid else "invalid-yaml"
 
 
