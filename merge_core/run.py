@@ -249,6 +249,8 @@ def _merge(config_text: str, output: Output, options: Options, on_progress, on_p
             output.publish(_version())
         except OSError as e:  # a full disk or a folder gone while writing the output files
             output.discard()
+            if isinstance(e, BrokenPipeError):  # the reader of --json-progress went away: the CLI ends quietly
+                raise
             raise MergeError(f"{e.filename or output.path}: {e.strerror or e}; {output.left_as_it_was()}") from None
         except BaseException:
             output.discard()
