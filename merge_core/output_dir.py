@@ -180,7 +180,9 @@ class Output:
             marker = _read_marker(folder)
             if marker is None:
                 notes.append(f"{folder} looks like a leftover of a run but has no {MARKER}: left alone")
-            elif not _alive(marker.get("pid")):
+            elif _alive(marker.get("pid")):
+                notes.append(f"{folder} belongs to a run still going (process {marker['pid']}): left alone")
+            else:
                 with deferred_signals(self.interrupted):
                     shutil.rmtree(folder, ignore_errors=True)
                 notes.append(f"removed {folder}, left by a run that was killed")
@@ -290,16 +292,24 @@ def deferred_signals(interrupted: Callable[[], Interrupted]):
     """Hold SIGINT and SIGTERM until the block is over, then raise interrupted() for them
     (nothing more when the block itself fails: that error is on its way already)."""
     caught: list[int] = []
+    previous: dict = {}
     try:
-        previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum))
-                    for s in (signal.SIGINT, signal.SIGTERM)}
+        for s in (signal.SIGINT, signal.SIGTERM):
+            previous[s] = signal.signal(s, lambda signum, frame: caught.append(signum))
     except ValueError:  # not the main thread: signals reach the main thread, not this block
         yield
         return
+    except BaseException:  # a signal before both were held: the block has not begun
+        _restore(previous)
+        raise
     try:
         yield
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        _restore(previous)
     if caught:
         raise interrupted()
+
+
+def _restore(handlers: dict) -> None:
+    for s, handler in handlers.items():
+        signal.signal(s, handler)

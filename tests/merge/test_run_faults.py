@@ -101,14 +101,17 @@ def test_signals_at_random_points(zoo, made, setup):
     assert states & {"absent", "previous"}, states  # the points did reach the merge itself
 
 
-@pytest.mark.parametrize("previous, signame", [(False, "SIGINT"), (True, "SIGTERM")])
-def test_an_interrupt_while_publishing_waits_for_the_new_output(made, setup, previous, signame):
-    """A signal delivered in the middle of the swap: the swap and the removal of the old folder finish."""
+@pytest.mark.parametrize("previous, signame, exchange", [(False, "SIGINT", True), (True, "SIGTERM", True),
+                                                        (True, "SIGINT", False)])
+def test_an_interrupt_while_publishing_waits_for_the_new_output(made, setup, previous, signame, exchange):
+    """A signal delivered in the middle of the swap (or, without RENAME_EXCHANGE, of the two
+    renames): the swap and the removal of the old folder finish."""
     tmp_path, new, _ = setup
     out = tmp_path / "out"
     if previous:
         previous_out(made, out)
     patch = ("import os, signal, merge_core.output_dir as o\n"
+             + ("" if exchange else "o._exchange = lambda a, b: False\n") +
              "real = o.os.rename\n"
              f"def rename(a, b):\n    if '.partial-' in a:\n        os.kill(os.getpid(), signal.{signame})\n"
              "    return real(a, b)\n"
