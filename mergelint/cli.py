@@ -98,7 +98,7 @@ class _Echo:
 
 
 def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, strict, unsafe_fixes) -> int:
-    from .checker import InputError, check_source, decode, read_source, unknown_rule_names
+    from .checker import MAX_BYTES, InputError, check_source, decode, read_source, unknown_rule_names
     from .discover import looks_like_merge_config, walk
     from .fixing import fix_source, write_atomically
     from .settings import SettingsError, load
@@ -111,7 +111,8 @@ def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, con
             if path == "-":
                 if fix:
                     raise InputError("--fix cannot rewrite standard input")
-                source = decode(sys.stdin.buffer.read(), stdin_filename or "<stdin>")
+                # one byte past the limit is enough to refuse it: an endless pipe is never held
+                source = decode(sys.stdin.buffer.read(MAX_BYTES + 1), stdin_filename or "<stdin>")
                 directory = os.path.dirname(stdin_filename) if stdin_filename else "."
             else:
                 if not os.path.exists(path):

@@ -94,6 +94,12 @@ def _child(node: Node | None, step) -> tuple[Node | None, Node | None]:
     return None, None
 
 
+def _children(node: Node | None) -> dict[str, tuple[Node, Node]]:
+    """A mapping's (value, key) nodes by key, the last of a repeated key winning as in _child:
+    one lookup per name, where thousands of unknown keys would each scan every pair."""
+    return {_key(k.value): (v, k) for k, v in node.pairs} if node is not None else {}
+
+
 def locate(root: Node, path) -> tuple[Node | None, Node | None]:
     node, key = root, None
     for step in path:
@@ -153,8 +159,9 @@ def _issues(root: Node, path: tuple, kind: str, error) -> list[SchemaIssue]:
     if kind == "AdditionalProperties":
         allowed = sorted(_schema_at(schema_path[:-1]).get("properties", {}))
         out = []
+        children = _children(node)
         for name in error.kind.unexpected:
-            child, child_key = _child(node, name)
+            child, child_key = children.get(name, (None, None))
             out.append(
                 SchemaIssue("unknown-key", path + (name,), child, child_key, f"unknown key '{name}'", name, allowed)
             )

@@ -263,3 +263,34 @@ def test_run_without_torch_says_to_install_the_merge_extra(tmp_path):
     assert result.stderr.splitlines()[-1] == (
         "mergelint: merging needs the `merge` extra (pip install 'mergelint[merge]'): No module named 'torch'")
     assert not (tmp_path / "out").exists()
+
+
+# Time linear in the input: thousands of unknown keys in one mapping.
+
+
+def test_thousands_of_unknown_keys_are_located_in_linear_time(tmp_path):
+    # Each unknown key was found by scanning every pair of its mapping: 10,000 keys took 15 s,
+    # 40,000 about four minutes; now a few seconds (the timeout guards against that, nothing more).
+    text = CONFIG + "".join(f"k{i:06d}: 1\n" for i in range(40_000))
+    (tmp_path / "many.yml").write_text(text)
+    result = subprocess.run([sys.executable, "-m", "mergelint", "check", "--format", "json", "--select", "unknown-key",
+                             "many.yml"], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=ENV)
+    found = json.loads(result.stdout)
+    assert len(found) == 40_000 and found[-1]["line"] == 40_004 and found[-1]["message"].startswith("unknown key 'k039999'")
+
+
+def test_endless_standard_input_is_refused_in_bounded_memory(tmp_path):
+    # `yes | mergelint check -`: was read to the end (never, here) before its size was judged.
+    code = (
+        "import resource, subprocess, sys\n"
+        "yes = subprocess.Popen(['yes', 'merge_method: linear'], stdout=subprocess.PIPE)\n"
+        "r = subprocess.run([sys.executable, '-m', 'mergelint', 'check', '-'], stdin=yes.stdout, capture_output=True)\n"
+        "yes.kill()\n"
+        "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)\n"
+        "sys.stdout.write(r.stderr.decode())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60, env=ENV)
+    first, stderr = out.stdout.split("\n", 1)
+    rc, peak = map(int, first.split())
+    assert rc == 2 and stderr == "mergelint: <stdin>: 10 MB is too large for a merge config (limit 10 MiB)\n"
+    assert peak < 200
