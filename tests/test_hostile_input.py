@@ -294,3 +294,10 @@ def test_endless_standard_input_is_refused_in_bounded_memory(tmp_path):
     rc, peak = map(int, first.split())
     assert rc == 2 and stderr == "mergelint: <stdin>: 10 MB is too large for a merge config (limit 10 MiB)\n"
     assert peak < 200
+
+
+def test_ten_megabytes_of_empty_lines_take_memory_in_proportion(tmp_path):
+    (tmp_path / "blank.yml").write_text("merge_method: linear\n" + "\n" * (10 * 2**20 - 100))
+    result, peak = measured("check", "blank.yml", cwd=tmp_path)
+    assert result.returncode == 1 and "exactly one of models, slices or modules" in result.stdout
+    assert peak < 350  # was 600 MB: the line table as a list of Python ints
