@@ -82,7 +82,7 @@ def check(paths, fmt, fix, unsafe_fixes, select, ignore, online, stdin_filename,
     if color is None:
         color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     # Each file's diagnostics are written once it is checked: memory stays that of one file.
-    report = WRITERS[fmt](_Echo(), color=color)
+    report = WRITERS[fmt](_Echo(color), color=color)
     try:
         code = _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, strict, unsafe_fixes)
     finally:
@@ -91,10 +91,13 @@ def check(paths, fmt, fix, unsafe_fixes, select, ignore, online, stdin_filename,
 
 
 class _Echo:
-    """A text stream that writes with click.echo (which drops colour codes where it should)."""
+    """A text stream that writes with click.echo; `--color` keeps the colour in a pipe too."""
+
+    def __init__(self, color: bool):
+        self.color = color
 
     def write(self, text: str) -> None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=self.color)
 
 
 def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, strict, unsafe_fixes) -> int:

@@ -91,9 +91,10 @@ class _TextWriter:
 
     def add(self, source: Source, diagnostics: list[Diagnostic]) -> None:
         paint, write = self.paint, self.stream.write
+        path = source.path.translate(_CONTROLS)  # a file name may hold an ESC too
         for d in diagnostics:
             pos = _one_based(d)
-            write(f"{paint.bold(source.path)}:{pos['line']}:{pos['column']}: {paint.severity(d.severity)}[{d.rule}] {d.message.translate(_CONTROLS)}\n")
+            write(f"{paint.bold(path)}:{pos['line']}:{pos['column']}: {paint.severity(d.severity)}[{d.rule}] {d.message.translate(_CONTROLS)}\n")
             for line in _snippet(source, d, paint):
                 write(line + "\n")
             for fix in d.fixes:

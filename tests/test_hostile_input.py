@@ -301,3 +301,12 @@ def test_ten_megabytes_of_empty_lines_take_memory_in_proportion(tmp_path):
     result, peak = measured("check", "blank.yml", cwd=tmp_path)
     assert result.returncode == 1 and "exactly one of models, slices or modules" in result.stdout
     assert peak < 350  # was 600 MB: the line table as a list of Python ints
+
+
+def test_a_control_character_in_a_file_name_never_reaches_the_terminal(tmp_path):
+    name = "red\x1b[31m.yml"
+    (tmp_path / name).write_text(FIXABLE)
+    result = mergelint("check", "--color", "--ignore", "model-not-found", name, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "\x1b[1m" in result.stdout  # --color in a pipe: colour, but none from the name
+    assert "\x1b[31m." not in result.stdout and "red\ufffd[31m.yml" in result.stdout
