@@ -25,6 +25,7 @@ from .lora import load_adapter
 from .output_dir import Interrupted, Output
 from .plan import Model, Plan, Planner
 from .references import ModelReference, ReferenceError, reference_from_value
+from .verify import before_publishing
 
 TOKENIZER_FILES = (
     "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer.model", "added_tokens.json",
@@ -48,6 +49,7 @@ class Options:
     copy_tokenizer: bool = True
     write_model_card: bool = True
     mergekit_sort: bool = False  # break sparsification ties by sorting, exactly as mergekit does
+    allow_nonfinite: bool = False  # publish an output whose tensors hold NaN or Inf
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Result:
     tensors: int
     bytes_written: int
     notes: list[str] = field(default_factory=list)
+    verification: object = None  # the verify.Report of the output, made before it was published
 
 
 def _version() -> str:
@@ -246,6 +249,7 @@ def _merge(config_text: str, output: Output, options: Options, on_progress, on_p
                 writer.abort()
             files = writer.finish({"mergelint_version": _version()})
             finish_folder(plan, folder, config_text, output.path, options)
+            verification = before_publishing(folder, options.allow_nonfinite)
             output.publish(_version())
         except OSError as e:  # a full disk or a folder gone while writing the output files
             output.discard()
@@ -258,7 +262,7 @@ def _merge(config_text: str, output: Output, options: Options, on_progress, on_p
     finally:
         for m in plan.models.values():
             m.close()
-    return Result(output.path, files, len(plan.tasks), plan.write_bytes, plan.notes)
+    return Result(output.path, files, len(plan.tasks), plan.write_bytes, plan.notes, verification)
 
 
 # -- the files beside the weights ------------------------------------------------------------

@@ -53,3 +53,16 @@ def verify(path: str, on_tensor=None) -> Report:
     finally:
         folder.close()
     return report
+
+
+def before_publishing(folder: str, allow_nonfinite: bool = False) -> Report:
+    """`mergelint run`'s pass over its finished output: NaN or Inf refuses it (MergeError) unless allowed."""
+    from ..errors import MergeError
+
+    report = verify(folder)
+    bad = [f for f in report.findings if f.check is nonfinite.CHECK]
+    if bad and not allow_nonfinite:
+        more = f" (and {len(bad) - 1} more tensor(s))" if len(bad) > 1 else ""
+        raise MergeError(f"the merged model is not finite: {bad[0].message}{more}; it was not published "
+                         "(--allow-nonfinite publishes it anyway)")
+    return report

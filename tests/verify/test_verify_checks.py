@@ -8,7 +8,7 @@ import math
 import re
 
 import pytest
-from conftest import edit_config, edit_tensors, merge_models, torch
+from verify_support import edit_config, edit_tensors, merge_models, torch
 
 from merge_core.verify import CHECKS, verify
 

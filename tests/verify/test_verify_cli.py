@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import edit_tensors, tiny_models
+from verify_support import edit_tensors, tiny_models
 
 from merge_core.verify import verify
 
