@@ -1,0 +1,430 @@
+"""The `mergelint` command line.
+
+Exit codes of `check`: 0 no error, 1 an error was found (a YAML syntax error
+included), 2 usage errors, unreadable or binary input, internal errors. Over
+several files the highest code wins.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from . import __version__
+from .mergekit_flags import mergekit_options
+from .option_hints import HintingCommand
+
+
+def _fail(message: str) -> None:
+    click.echo(f"mergelint: {message}", err=True)
+
+
+def _needs_merge_extra(e: ImportError) -> str:
+    return f"merging needs the `merge` extra (pip install 'mergelint[merge]'): {e}"
+
+
+class _Main(click.Group):
+    """The command group; a command whose reader went away (`mergelint rules | head -1`) ends
+    quietly with exit code 1, whatever it was writing: the rest of its output, and Python's
+    flush at exit, go to the null device (the Python documentation's recipe for SIGPIPE)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mergelint")
+def main() -> None:
+    """Lint mergekit merge configs before anything is downloaded."""
+
+
+main.command_class = HintingCommand  # "did you mean" only for a near spelling of a real option
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github", "sarif"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--fix", is_flag=True, help="Apply each diagnostic's preferred safe fix, in place; fixes of one key are one "
+              "decision (a typo renamed, not a value invented beside it); says how many fixes remain, if any.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix, apply preferred unsafe fixes too: they may change what the "
+              "merge does (a layer_range end, a LoRA's base, a tokenizer_source), so review the result.")
+@click.option("--select", multiple=True, metavar="RULE", help="Report only these rules (names or codes, repeatable or comma-separated).")
+@click.option("--ignore", multiple=True, metavar="RULE", help="Do not report these rules.")
+@click.option("--online", is_flag=True, default=None, help="Allow reading model metadata from the network.")
+@click.option("--stdin-filename", default=None, help="Path to report for input read from '-'.")
+@click.option("--color/--no-color", default=None, help="Colour text output (default: when writing to a terminal).")
+@click.option("--configs-only", is_flag=True, help="Skip named files that do not look like merge configs (for pre-commit).")
+@click.option("--strict", is_flag=True,
+              help="Exit 1 on a warning too (a typo like `densty:` is a warning: mergekit ignores it and merges).")
+def check(paths, fmt, fix, unsafe_fixes, select, ignore, online, stdin_filename, color, configs_only, strict) -> None:
+    """Check merge configs. PATHS are files, directories (walked for merge configs) or '-'."""
+    from .output import WRITERS
+
+    if unsafe_fixes and not fix:
+        raise click.UsageError("--unsafe-fixes only says which fixes --fix applies: add --fix")
+
+    select = [n.strip() for s in select for n in s.split(",") if n.strip()]
+    ignore = [n.strip() for s in ignore for n in s.split(",") if n.strip()]
+    if color is None:
+        color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    # Each file's diagnostics are written once it is checked: memory stays that of one file.
+    report = WRITERS[fmt](_Echo(color), color=color)
+    try:
+        code = _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, strict, unsafe_fixes)
+    finally:
+        report.close()
+    sys.exit(code)
+
+
+class _Echo:
+    """A text stream that writes with click.echo; `--color` keeps the colour in a pipe too."""
+
+    def __init__(self, color: bool):
+        self.color = color
+
+    def write(self, text: str) -> None:
+        click.echo(text, nl=False, color=self.color)
+
+
+def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, strict, unsafe_fixes) -> int:
+    from .checker import MAX_BYTES, InputError, check_source, decode, read_source, unknown_rule_names
+    from .discover import looks_like_merge_config, walk
+    from .fixing import fix_source, write_atomically
+    from .settings import SettingsError, load
+
+    code = 0
+    for path in _expand(paths, walk):
+        if configs_only and path != "-" and os.path.isfile(path) and not looks_like_merge_config(path):
+            continue
+        try:
+            if path == "-":
+                if fix:
+                    raise InputError("--fix cannot rewrite standard input")
+                # one byte past the limit is enough to refuse it: an endless pipe is never held
+                source = decode(sys.stdin.buffer.read(MAX_BYTES + 1), stdin_filename or "<stdin>")
+                directory = os.path.dirname(stdin_filename) if stdin_filename else "."
+            else:
+                if not os.path.exists(path):
+                    raise InputError(f"{path}: no such file or directory")
+                source = read_source(path)
+                directory = os.path.dirname(os.path.abspath(path))
+            settings = load(directory).merged(select, ignore, online)
+            unknown = unknown_rule_names(settings)
+            if unknown:
+                _fail(f"unknown rule(s): {', '.join(unknown)} (see `mergelint rules`)")
+                sys.exit(2)
+            if fix:
+                fixed, diagnostics, applied = fix_source(source, settings, unsafe=unsafe_fixes)
+                if applied:
+                    write_atomically(path, fixed.text)
+                    click.echo(f"{path}: applied {applied} fix{'es' if applied != 1 else ''}", err=True)
+                _tell_remaining(path, diagnostics, unsafe_fixes)
+                source = fixed
+            else:
+                diagnostics = check_source(source, settings)
+        except (InputError, SettingsError) as e:
+            _fail(str(e))
+            code = 2
+            continue
+        except Exception as e:  # never a traceback for the user; the details on request
+            if os.environ.get("MERGELINT_DEBUG"):
+                raise
+            _fail(f"{path}: internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
+            code = 2
+            continue
+        report.add(source, diagnostics)
+        failing = ("error", "warning") if strict else ("error",)
+        if any(d.severity in failing for d in diagnostics):
+            code = max(code, 1)
+    return code
+
+
+def _tell_remaining(path: str, diagnostics, unsafe_fixes: bool) -> None:
+    """--fix never stops silently: the fixes it left, and the unsafe ones it was not asked for."""
+    from .fixing import MAX_ROUNDS, remaining
+
+    left = remaining(diagnostics, unsafe_fixes)
+    if left:
+        it = "they" if left != 1 else "it"
+        click.echo(f"{path}: {left} fix{'es' if left != 1 else ''} not applied: {it} would undo another fix, or need more "
+                   f"than {MAX_ROUNDS} rounds of fixes (run --fix again; `mergelint check` lists them)", err=True)
+    unsafe = 0 if unsafe_fixes else remaining(diagnostics, True) - left
+    if unsafe:
+        click.echo(f"{path}: {unsafe} unsafe fix{'es' if unsafe != 1 else ''} not applied (--unsafe-fixes applies "
+                   f"{'them' if unsafe != 1 else 'it'})", err=True)
+
+
+def _expand(paths, walk):
+    for path in paths:
+        if path != "-" and os.path.isdir(path):
+            yield from walk(path)
+        else:
+            yield path
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rules(fmt) -> None:
+    """List every rule: code, name, default severity and summary."""
+    import json
+
+    from .rules import RULES
+    from .suppressions import UNUSED
+
+    every = [*RULES, UNUSED]
+    if fmt == "json":
+        click.echo(json.dumps([
+            {"code": r.code, "name": r.name, "severity": r.severity, "summary": r.summary, "aliases": list(r.aliases)}
+            for r in every
+        ], indent=2))
+        return
+    for r in every:
+        click.echo(f"{r.code}  {r.name:<28} {r.severity:<8} {r.summary}")
+
+
+@main.command()
+@click.argument("rule")
+def explain(rule) -> None:
+    """Print a rule's documentation (by name or code)."""
+    from .rules import lookup
+    from .suppressions import UNUSED
+
+    found = lookup(rule) or (UNUSED if rule in (UNUSED.code, UNUSED.name) else None)
+    if found is None:
+        _fail(f"unknown rule {rule!r} (see `mergelint rules`)")
+        sys.exit(2)
+    click.echo(f"# {found.name} ({found.code})\n\nDefault severity: {found.severity}. {found.summary}.\n\n{found.docs}")
+
+
+@main.command()
+@click.option("--tcp", metavar="HOST:PORT", default=None, help="Listen on TCP instead of stdio (for debugging).")
+@click.option("--stdio", is_flag=True, help="Use standard input and output (the default).")
+def lsp(tcp, stdio) -> None:
+    """Start the language server (stdio, or --tcp HOST:PORT)."""
+    from lsp.server import run  # the only place mergelint reaches into lsp
+
+    run(tcp)
+
+
+@main.command()
+@click.option("--write", is_flag=True, help="Update schema/mergekit-config.schema.json instead of printing.")
+@click.option("--output", default=None, help="The file --write updates.")
+def schema(write, output) -> None:
+    """Print the JSON Schema generated from the merge method registry."""
+    from .schema_file import render, write_schema
+
+    if write:
+        click.echo(f"wrote {write_schema(output)}", err=True)
+    else:
+        click.echo(render(), nl=False)
+
+
+@main.command()
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.argument("out", type=click.Path())
+@click.option("--device", default=None, help="Where the math runs: cpu (the default), cuda, cuda:N or auto.")
+@click.option("--dtype", type=click.Choice(["bfloat16", "float16", "float32", "float64"]), default=None,
+              help="Override the config's `dtype` (inputs are cast to it when read).")
+@click.option("--out-dtype", type=click.Choice(["bfloat16", "float16", "float32", "float64"]), default=None,
+              help="Override the config's `out_dtype` (the saved tensors' dtype).")
+@click.option("--seed", type=int, default=None, help="Seed for the random methods (dare, della, arcee_fusion).")
+@click.option("--dry-run", is_flag=True, help="Print the plan (tensors, sources, parameters, bytes) and stop.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--out-shard-size", default="5GB", show_default=True,
+              help="Largest shard in bytes: mergekit's 5B (5e9), 500M, or 5GB, 2GiB; 0: one shard.")
+@click.option("--allow-crimes/--no-allow-crimes", default=False, help="Merge models of different architectures.")
+@click.option("--online", is_flag=True, default=None, help="Allow downloading models from the Hugging Face Hub.")
+@click.option("--allow-pickle", is_flag=True, help="Accept pytorch_model.bin inputs (loaded with weights_only=True).")
+@click.option("--unsafe-truncate-embeddings/--no-unsafe-truncate-embeddings", default=False,
+              help="Cut vocabulary weights of different sizes to the smallest (as mergekit's flag of that name).")
+@click.option("--mergekit-sort", is_flag=True,
+              help="Break exact magnitude ties in ties/breadcrumbs sparsification as mergekit does "
+                   "(sorts every tensor; slower). By default ties go to the lowest index.")
+@click.option("--json-progress", is_flag=True, help="Report progress as JSON lines on stdout.")
+@click.option("--allow-nonfinite", is_flag=True,
+              help="Publish OUT although its tensors hold NaN or Inf (the output is verified before publishing).")
+@mergekit_options
+def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_size, allow_crimes, online,
+        allow_pickle, unsafe_truncate_embeddings, mergekit_sort, json_progress, allow_nonfinite, **mergekit) -> None:
+    """Lint CONFIG, then merge it into the folder OUT (needs the `merge` extra: torch, safetensors).
+
+    mergekit-yaml's options are accepted too (see mergelint/mergekit_flags.py)."""
+    import signal
+
+    from .checker import InputError, check_source, read_source
+    from .mergekit_flags import resolve
+    from .output import FORMATS
+    from .settings import SettingsError, load
+
+    try:
+        source = read_source(config)
+        settings = load(os.path.dirname(os.path.abspath(config))).merged((), (), online)
+    except (InputError, SettingsError) as e:
+        _fail(str(e))
+        sys.exit(2)
+    compat = resolve(mergekit, device, seed)
+    for line in [] if compat.quiet else compat.ignored:
+        _fail(line)
+    if unsafe_truncate_embeddings:  # the user has accepted what this rule reports
+        from .rules import lookup
+
+        settings = settings.merged((), [n for n in ("vocab-mismatch",) if lookup(n) is not None], online)
+    diagnostics = check_source(source, settings)
+    shown = [d for d in diagnostics if not (compat.quiet and d.severity == "info")]
+    if shown:
+        click.echo(FORMATS["text"]([(source, shown)], color=sys.stderr.isatty()), err=True)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        _fail(f"{config}: {len(errors)} error{'s' if len(errors) != 1 else ''}; not merging")
+        sys.exit(1)
+    # OpenMP threads that spin while waiting compete with the reader/writer threads on small
+    # machines, but sleeping at once makes every small op of a chunked loop wake them up:
+    # spin briefly, then sleep (libgomp's default spins 30x longer; set before torch loads)
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+    try:
+        from merge_core.errors import MergeError
+        from merge_core.output_dir import Interrupted, OutputRefused
+        from merge_core.progress import Bar, JsonLines
+        from merge_core.run import Options, build_plan, describe, run_merge
+        from merge_core.write import parse_size
+        import safetensors  # noqa: F401  (merge_core imports them only when merging starts)
+        import torch  # noqa: F401
+    except ImportError as e:
+        _fail(_needs_merge_extra(e))
+        sys.exit(2)
+    try:
+        shard_size = parse_size(out_shard_size)
+    except ValueError as e:
+        _fail(f"--out-shard-size: {e}")
+        sys.exit(2)
+    if compat.num_threads:
+        import torch
+
+        torch.set_num_threads(compat.num_threads)
+    options = Options(device=compat.device, dtype=dtype, out_dtype=out_dtype, seed=compat.seed,
+                      out_shard_size=shard_size, force=force, allow_crimes=allow_crimes, online=bool(online),
+                      allow_pickle=allow_pickle, unsafe_truncate_embeddings=unsafe_truncate_embeddings,
+                      mergekit_sort=mergekit_sort, copy_tokenizer=compat.copy_tokenizer,
+                      write_model_card=compat.write_model_card, allow_nonfinite=allow_nonfinite)
+
+    def notes(plan):
+        if compat.quiet:
+            return
+        for note in plan.notes:
+            click.echo(f"mergelint: note: {note}", err=True)
+        if compat.verbosity and not dry_run:  # -v the plan's summary line, -vv all of it
+            listing = describe(plan, shard_size)
+            click.echo(listing if compat.verbosity > 1 else listing.rsplit("\n", 1)[-1], err=True)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    result = None
+    try:
+        if dry_run:
+            plan = build_plan(source.text, options)
+            try:
+                click.echo(describe(plan, shard_size))
+                notes(plan)
+            finally:
+                for m in plan.models.values():
+                    m.close()
+            return
+        progress = JsonLines() if json_progress else (Bar() if sys.stderr.isatty() and not compat.quiet else None)
+        result = run_merge(source.text, out, options, on_progress=progress, on_plan=notes)
+        if not compat.quiet:
+            findings = _verified(result)
+            click.echo(f"mergelint: wrote {result.tensors} tensors ({result.bytes_written / 1e9:.2f} GB) "
+                       f"in {len(result.files)} shard(s) to {result.out}, verified"
+                       + (f" ({findings} finding(s) above)" if findings else ""), err=True)
+    except OutputRefused as e:  # an OUT that cannot be used is unusable input
+        _fail(str(e))
+        sys.exit(2)
+    except MergeError as e:
+        _fail(str(e))
+        sys.exit(1)
+    except KeyboardInterrupt as e:  # say truthfully what OUT holds
+        if isinstance(e, Interrupted):
+            _fail(e.message)
+        else:
+            _fail(f"interrupted; the new merge is in place in {out}" if result is not None
+                  else "interrupted; nothing was written to OUT")
+        sys.exit(130)
+    except Exception as e:  # never a traceback for the user; the details on request
+        if isinstance(e, BrokenPipeError) or os.environ.get("MERGELINT_DEBUG"):
+            raise  # (a closed stdout ends the command quietly: _Main)
+        if isinstance(e, ModuleNotFoundError):  # peft or transformers, imported for some configs only
+            _fail(_needs_merge_extra(e))
+        else:
+            _fail(f"internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=True, dir_okay=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--strict", is_flag=True, help="Exit 1 on a warning too (a norm outlier is a warning).")
+@click.option("--color/--no-color", default=None, help="Colour text output (default: when writing to a terminal).")
+def verify(folder, fmt, strict, color) -> None:
+    """Check a model FOLDER (a merge output, any Hugging Face model) tensor by tensor: NaN/Inf, missing
+    layers, the head against tie_word_embeddings, vocabulary and shapes against config.json, norm
+    outliers, the index. Exit 0 clean, 1 a problem found, 2 not a model folder or unreadable."""
+    try:  # torch reads the tensors: imported here only, never by `check`
+        from merge_core.verify import CHECKS, verify as verify_folder
+    except ImportError as e:
+        _fail(f"verify needs the `merge` extra (pip install 'mergelint[merge]'): {e}")
+        sys.exit(2)
+    from .output import FORMATS, as_sarif
+    from .verify_report import as_results
+
+    try:
+        report = verify_folder(folder)
+    except Exception as e:  # never a traceback for the user; the details on request
+        if os.environ.get("MERGELINT_DEBUG"):
+            raise
+        _fail(f"{folder}: internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
+        sys.exit(2)
+    results = as_results(report)
+    if color is None:
+        color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    text = {"text": lambda r: FORMATS["text"](r, color=color), "sarif": lambda r: as_sarif(r, CHECKS)}.get(
+        fmt, FORMATS[fmt])(results)
+    if text:
+        click.echo(text)
+    failing = ("error", "warning") if strict else ("error",)
+    problems = sum(f.severity in failing for f in report.findings)
+    if report.usable:
+        outcome = f"{problems} problem{'s' if problems != 1 else ''}" if problems else "no problem found"
+        click.echo(f"mergelint: verified {report.tensors} tensors ({report.bytes_read / 1e9:.2f} GB) in {folder}: "
+                   + outcome, err=True)
+    sys.exit(2 if not report.usable else 1 if problems else 0)
+
+
+def _verified(result) -> int:
+    """Print what verifying `run`'s output found (at the published path); how many findings."""
+    from .output import FORMATS
+    from .verify_report import as_results
+
+    report = result.verification
+    if report is None or not report.findings:
+        return 0
+    report.folder = result.out  # it was verified in the temporary folder, before the rename
+    click.echo(FORMATS["text"](as_results(report), color=sys.stderr.isatty()), err=True)
+    return len(report.findings)
