@@ -334,7 +334,7 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
     def stop(signum, frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
+    previous_sigterm = signal.signal(signal.SIGTERM, stop)
     result = None
     try:
         if dry_run:
@@ -374,6 +374,8 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
         else:
             _fail(f"internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
         sys.exit(2)
+    finally:  # the command is over: a late SIGTERM no longer raises (a traceback at exit, in a caller)
+        signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 @main.command()
