@@ -413,7 +413,9 @@ def verify(folder, fmt, strict, color) -> None:
     failing = ("error", "warning") if strict else ("error",)
     problems = sum(f.severity in failing for f in report.findings)
     if report.usable:
-        outcome = f"{problems} problem{'s' if problems != 1 else ''}" if problems else "no problem found"
+        counts = [f"{n} {s}{'s' if n != 1 else ''}" for s in ("error", "warning")
+                  for n in [sum(f.severity == s for f in report.findings)] if n]
+        outcome = ", ".join(counts) or "no problem found"
         click.echo(f"mergelint: verified {report.tensors} tensors ({report.bytes_read / 1e9:.2f} GB) in {folder}: "
                    + outcome, err=True)
     sys.exit(2 if not report.usable else 1 if problems else 0)

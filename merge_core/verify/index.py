@@ -1,8 +1,9 @@
 """## What it does
 Checks model.safetensors.index.json against the shards: every tensor it maps is in the
 shard it names, every tensor of a listed shard is in the map, no tensor is in two shards,
-and no `.safetensors` file in the folder is left out of the index. `metadata.total_size`,
-when present, must equal the bytes of the tensors.
+and no `.safetensors` file in the folder is left out of the index. `metadata.total_size` is
+not compared: writers disagree on what it counts (tensor bytes, or file sizes with their
+headers), and loading does not use it.
 
 ## Why is this bad?
 Transformers loads each tensor from the shard the index names: a tensor the index does not
@@ -41,8 +42,3 @@ def run(folder, stats):
                     and not n.startswith("adapter_model"))
     for name in strays:
         yield Finding(CHECK, name, f"{name} is not in {INDEX}: transformers never reads it", severity="warning")
-    total = folder.index_metadata.get("total_size")
-    actual = sum(i.nbytes for i in folder.tensors.values())
-    if isinstance(total, int) and folder.complete and total != actual:
-        yield Finding(CHECK, INDEX, f"metadata.total_size is {total} but the tensors hold {actual} bytes",
-                      severity="warning", key="total_size")

@@ -51,4 +51,5 @@ def check(ctx: Context) -> None:
         diffs = [f"{k} {json.dumps(mine[k])} vs {json.dumps(ref[k])}" for k in KEYS if mine[k] != ref[k]]
         if diffs:
             ctx.report(RULE, where(use), f"'{use.ref.model}' and '{top[0].ref.model}' (whose config.json the output "
-                       f"gets) differ in {', '.join(diffs)}: the merged model uses the latter's settings for the weights of both")
+                       f"gets) differ in {', '.join(diffs)}: the merged model uses the latter's settings for the "
+                       "weights of both")

@@ -73,7 +73,9 @@ def test_problems_exit_1_in_every_format(broken):
 def test_warnings_fail_only_with_strict(broken):
     folder = broken()
     edit_tensors(folder, lambda t: t["model.layers.1.self_attn.q_proj.weight"].mul_(20))
-    assert invoke(folder).exit_code == 0
+    done = invoke(folder)
+    assert done.exit_code == 0
+    assert done.stderr.rstrip().endswith(": 1 warning")
     assert invoke("--strict", folder).exit_code == 1
 
 
