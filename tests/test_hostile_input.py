@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -52,8 +53,25 @@ def test_one_long_line_with_many_diagnostics_prints_a_bounded_report(tmp_path):
     assert peak < 200
 
 
-def _diagnostic(line: int, start: int, end: int, end_line: int | None = None) -> Diagnostic:
-    return Diagnostic("ML004", "unknown-key", "warning", "unknown key", Range.of(line, start, line if end_line is None else end_line, end))
+@pytest.mark.parametrize("fmt, first", [("text", "a.yml:3:12: error"), ("json", "[")], ids=["text", "json"])
+def test_each_file_is_reported_before_the_next_is_read(tmp_path, fmt, first):
+    (tmp_path / "a.yml").write_text(FIXABLE)
+    proc = subprocess.Popen([sys.executable, "-m", "mergelint", "check", "--format", fmt, "--ignore", "model-not-found",
+                             "a.yml", "-"], cwd=tmp_path, env=ENV, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(60)  # standard input, the second file, is still open: nothing is held back for it
+    try:
+        assert lines and lines[0].startswith(first)
+    finally:
+        proc.communicate(FIXABLE, timeout=60)
+    assert proc.returncode == 1
+
+
+def _diagnostic(line: int, start: int, end: int) -> Diagnostic:
+    return Diagnostic("ML004", "unknown-key", "warning", "unknown key", Range.of(line, start, line, end))
 
 
 def _snippet_lines(text: str, d: Diagnostic) -> tuple[str, str]:
@@ -274,7 +292,7 @@ def test_thousands_of_unknown_keys_are_located_in_linear_time(tmp_path):
     text = CONFIG + "".join(f"k{i:06d}: 1\n" for i in range(40_000))
     (tmp_path / "many.yml").write_text(text)
     result = subprocess.run([sys.executable, "-m", "mergelint", "check", "--format", "json", "--select", "unknown-key",
-                             "many.yml"], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=ENV)
+                             "many.yml"], cwd=tmp_path, capture_output=True, text=True, timeout=60, env=ENV)
     found = json.loads(result.stdout)
     assert len(found) == 40_000 and found[-1]["line"] == 40_004 and found[-1]["message"].startswith("unknown key 'k039999'")
 
