@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import head, index, layers, nonfinite, outliers, shapes, unreadable, vocabulary
+from . import files, head, index, layers, nonfinite, outliers, shapes, unreadable, vocabulary
 from .check import Check, Finding
 from .folder import open_folder
 from .stream import scan
 
-MODULES = (nonfinite, layers, head, vocabulary, shapes, outliers, index)
+MODULES = (nonfinite, layers, head, vocabulary, shapes, outliers, index, files)
 CHECKS: list[Check] = [unreadable.UNREADABLE_MODEL, unreadable.UNREADABLE_FILE]
 for _module in MODULES:
     _module.CHECK.docs = (_module.__doc__ or "").strip()

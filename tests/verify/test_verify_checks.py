@@ -217,3 +217,30 @@ def test_docs_list_every_check():
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "verify.md").read_text()
     assert all(f"### {c.name} ({c.code}, {c.severity})" in text for c in CHECKS)
+
+
+def test_files_the_inputs_had_and_the_output_lost(broken):
+    folder = broken("merged")
+    (folder / "generation_config.json").unlink()
+    (folder / "tokenizer.json").unlink()
+    found_ = found(folder)
+    assert [(n, f) for n, f, _ in found_] == [("files-lost", ""), ("files-lost", "")]
+    assert found_[0][2].endswith("has a tokenizer but the output has none: the output cannot be used without one")
+    assert "has a generation_config.json but the output has none" in found_[1][2]
+
+
+def test_chat_template_the_inputs_had_and_the_output_lost(healthy, tmp_path):
+    import shutil
+
+    from merge_core.run import Options, run_merge
+
+    chat = tmp_path / "chat"
+    shutil.copytree(healthy.untied, chat)
+    (chat / "chat_template.jinja").write_text("{% for m in messages %}{{ m.content }}{% endfor %}")
+    out = tmp_path / "out"
+    run_merge(f"merge_method: linear\nmodels:\n  - model: {chat}\n    parameters: {{weight: 0.5}}\n"
+              f"  - model: {healthy.bf16}\n    parameters: {{weight: 0.5}}\n", str(out), Options())
+    assert found(out) == []
+    (out / "chat_template.jinja").unlink()
+    assert found(out) == [("files-lost", "", f"{chat} has a chat template but the output has none: a chat model "
+                                                "would be prompted with plain text")]

@@ -1,0 +1,77 @@
+"""## What it does
+When the folder is a merge output whose merge config was written into it
+(`mergekit_config.yml`, as mergekit and `mergelint run` write it) and the merged models are
+local folders (paths as the config wrote them, from the current directory), compares the
+files beside the weights with theirs: a tokenizer (`tokenizer.json` or `tokenizer.model`),
+`generation_config.json` and a chat template (tokenizer_config.json's `chat_template`,
+chat_template.jinja) that an input had and the output lacks. Models that cannot be found
+are skipped, as is a folder with no merge config.
+
+## Why is this bad?
+Without a tokenizer the output cannot be used at all; without generation_config.json it
+generates with the library's defaults (another EOS token, no sampling settings); without
+the chat template a chat model is prompted with plain text. The merge succeeded, and
+users find out after uploading.
+
+Use instead: copy the file from the model it should come from (or keep mergekit's
+`--copy-tokenizer` on and set `chat_template:` in the merge config).
+"""
+
+import os
+
+from ..inspect.files import FileProblem, stat_regular
+from ..inspect.tokenizer import read_tokenizer
+from .check import Check, Finding
+
+CHECK = Check("MV108", "files-lost", "warning",
+              "A tokenizer, generation config or chat template of the inputs is missing")
+CONFIG = "mergekit_config.yml"
+MAX_CONFIG = 4 * 1024 * 1024
+
+
+def _inputs(folder) -> list[str]:
+    """Local folders of the merged models, from the merge config in the output."""
+    import yaml
+
+    from ..config import parse_config
+    from ..errors import MergeError
+
+    path = os.path.join(folder.path, CONFIG)
+    try:
+        if stat_regular(path).st_size > MAX_CONFIG:
+            return []
+        with open(path, encoding="utf-8") as fh:
+            cfg = parse_config(yaml.safe_load(fh))
+        refs = list(cfg.referenced_models())
+    except (FileProblem, OSError, ValueError, yaml.YAMLError, MergeError):  # UnicodeDecodeError is a ValueError
+        return []  # not a config mergelint can read: nothing to compare with
+    found = []
+    for ref in refs:
+        p = ref.model.path
+        if os.path.isdir(p) and os.path.realpath(p) != os.path.realpath(folder.path) and p not in found:
+            found.append(p)
+    return found
+
+
+def _has(directory: str, *names: str) -> bool:
+    return any(os.path.isfile(os.path.join(directory, n)) for n in names)
+
+
+def run(folder, stats):
+    inputs = _inputs(folder)
+    if not inputs:
+        return
+    out_template = read_tokenizer(folder.path).chat_template
+    wants = (
+        ("tokenizer", ("tokenizer.json", "tokenizer.model"), "the output cannot be used without one"),
+        ("generation_config.json", ("generation_config.json",), "it generates with the library's defaults"),
+    )
+    for what, names, why in wants:
+        had = [p for p in inputs if _has(p, *names)]
+        if had and not _has(folder.path, *names):
+            yield Finding(CHECK, "", f"{had[0]} has a {what} but the output has none: {why}")
+    if out_template is None:
+        had = [p for p in inputs if read_tokenizer(p).chat_template is not None]
+        if had:
+            yield Finding(CHECK, "", f"{had[0]} has a chat template but the output has none: a chat model would be "
+                          "prompted with plain text")
