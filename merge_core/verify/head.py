@@ -31,8 +31,8 @@ def run(folder, stats):
         return
     head = head_tensor(folder.tensors)
     if head is None and not tied:
-        yield Finding(CHECK, "config.json", "tie_word_embeddings is false but no lm_head.weight is stored: transformers "
-                      "would initialise the output head with random weights", key="tie_word_embeddings")
+        yield Finding(CHECK, "config.json", "tie_word_embeddings is false but no lm_head.weight is stored: "
+                      "transformers would initialise the output head with random weights", key="tie_word_embeddings")
     elif head is not None and tied:
         yield Finding(CHECK, folder.shard_of(head), f"{head} is stored but config.json ties the head to the input "
                       "embedding (tie_word_embeddings: true): transformers ignores this tensor", severity="warning")

@@ -39,8 +39,8 @@ def run(folder, stats):
         missing = sorted(set(range(count)) - set(present))
         extra = [i for i in present if i >= count]
         if missing:
-            yield Finding(CHECK, "config.json", f"{key} is {count} but the tensors hold no {stack.prefix}N for layer(s) "
-                          f"{_spans(missing)} (present: {_spans(present)}): transformers would fill them with random "
+            yield Finding(CHECK, "config.json", f"{key} is {count} but the tensors hold no {stack.prefix}N for "
+                          f"layer(s) {_spans(missing)} (present: {_spans(present)}): transformers would fill them with random "
                           "weights", key=key)
         if extra:
             yield Finding(CHECK, "config.json", f"{key} is {count} but the tensors hold layer(s) {_spans(extra)} of "

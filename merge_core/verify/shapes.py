@@ -69,8 +69,7 @@ def run(folder, stats):
         if not all(d is None or d in dims for d in want):
             continue
         shape = folder.tensors[name].shape
-        full = tuple(shape[i] if d is None else dims[d] for i, d in enumerate(want)) if len(shape) == len(want) else None
-        if full == shape:
+        if len(shape) == len(want) and shape == tuple(shape[i] if d is None else dims[d] for i, d in enumerate(want)):
             continue
         wanted = ", ".join("*" if d is None else str(dims[d]) for d in want)
         why = " and ".join(sorted({f"{NAMES[d]} {dims[d]}" for d in want if d is not None}))

@@ -15,4 +15,5 @@ tensors could not see the whole model.
 from .check import Check
 
 UNREADABLE_MODEL = Check("MV001", "unreadable-model", "error", "The folder is not a model folder that can be read")
-UNREADABLE_FILE = Check("MV002", "unreadable-file", "error", "A weights or metadata file is empty, truncated or corrupt")
+UNREADABLE_FILE = Check("MV002", "unreadable-file", "error",
+                        "A weights or metadata file is empty, truncated or corrupt")

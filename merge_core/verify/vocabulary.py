@@ -48,6 +48,6 @@ def run(folder, stats):
         yield Finding(UNREADABLE_FILE, name, f"{name} cannot be read: {problem}")
     tokens, where = tokenizer.size, tokenizer.size_file
     if tokens is not None and tokens > rows:
-        yield Finding(CHECK, where, f"the tokenizer has {tokens} tokens (added tokens included) but {embedding} has only "
-                      f"{rows} rows: ids {rows} and up crash generation (index out of range); set tokenizer_source "
+        yield Finding(CHECK, where, f"the tokenizer has {tokens} tokens (added tokens included) but {embedding} has "
+                      f"only {rows} rows: ids {rows} and up crash generation (index out of range); set tokenizer_source "
                       "in the merge config")
