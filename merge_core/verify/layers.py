@@ -40,8 +40,8 @@ def run(folder, stats):
         extra = [i for i in present if i >= count]
         if missing:
             yield Finding(CHECK, "config.json", f"{key} is {count} but the tensors hold no {stack.prefix}N for "
-                          f"layer(s) {_spans(missing)} (present: {_spans(present)}): transformers would fill them with random "
-                          "weights", key=key)
+                          f"layer(s) {_spans(missing)} (present: {_spans(present)}): transformers would fill them "
+                          "with random weights", key=key)
         if extra:
             yield Finding(CHECK, "config.json", f"{key} is {count} but the tensors hold layer(s) {_spans(extra)} of "
                           f"{stack.prefix}N too: transformers ignores them", key=key)
