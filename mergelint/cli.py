@@ -384,7 +384,11 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
               show_default=True, help="Output format.")
 @click.option("--strict", is_flag=True, help="Exit 1 on a warning too (a norm outlier is a warning).")
 @click.option("--color/--no-color", default=None, help="Colour text output (default: when writing to a terminal).")
-def verify(folder, fmt, strict, color) -> None:
+@click.option("--compare", "reference", metavar="REF_DIR", default=None,
+              help="Also compare every tensor with this model folder's (names, shapes, largest differences).")
+@click.option("--atol", type=float, default=0.0, show_default=True,
+              help="With --compare: differences up to this are not reported.")
+def verify(folder, fmt, strict, color, reference, atol) -> None:
     """Check a model FOLDER (a merge output, any Hugging Face model) tensor by tensor: NaN/Inf, missing
     layers, the head against tie_word_embeddings, vocabulary and shapes against config.json, norm
     outliers, the index. Exit 0 clean, 1 a problem found, 2 not a model folder or unreadable."""
@@ -397,7 +401,7 @@ def verify(folder, fmt, strict, color) -> None:
     from .verify_report import as_results
 
     try:
-        report = verify_folder(folder)
+        report = verify_folder(folder, compare=reference, atol=atol)
     except Exception as e:  # never a traceback for the user; the details on request
         if os.environ.get("MERGELINT_DEBUG"):
             raise

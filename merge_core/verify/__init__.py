@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import compare as compare_mod
 from . import files, head, index, layers, nonfinite, outliers, shapes, unreadable, vocabulary
 from .check import Check, Finding
 from .folder import open_folder
@@ -18,7 +19,7 @@ from .stream import scan
 
 MODULES = (nonfinite, layers, head, vocabulary, shapes, outliers, index, files)
 CHECKS: list[Check] = [unreadable.UNREADABLE_MODEL, unreadable.UNREADABLE_FILE]
-for _module in MODULES:
+for _module in (*MODULES, compare_mod):
     _module.CHECK.docs = (_module.__doc__ or "").strip()
     CHECKS.append(_module.CHECK)
 unreadable.UNREADABLE_MODEL.docs = unreadable.UNREADABLE_FILE.docs = (unreadable.__doc__ or "").strip()
@@ -38,8 +39,8 @@ class Report:
         return not any(f.check.code in FATAL for f in self.findings)
 
 
-def verify(path: str, on_tensor=None) -> Report:
-    """Every check over the model folder `path`."""
+def verify(path: str, on_tensor=None, compare: str | None = None, atol: float = 0.0) -> Report:
+    """Every check over the model folder `path`; with `compare`, its tensors against that folder's too."""
     folder, findings = open_folder(path)
     report = Report(path, findings)
     if folder is None:
@@ -50,6 +51,8 @@ def verify(path: str, on_tensor=None) -> Report:
         report.tensors = len(folder.tensors)
         for module in MODULES:
             report.findings.extend(module.run(folder, stats))
+        if compare is not None:
+            report.findings.extend(compare_mod.compare(folder, compare, atol))
     finally:
         folder.close()
     return report

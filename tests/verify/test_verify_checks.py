@@ -244,3 +244,35 @@ def test_chat_template_the_inputs_had_and_the_output_lost(healthy, tmp_path):
     (out / "chat_template.jinja").unlink()
     assert found(out) == [("files-lost", "", f"{chat} has a chat template but the output has none: a chat model "
                                                 "would be prompted with plain text")]
+
+
+def test_compare_with_itself_and_with_another_model(healthy, broken):
+    assert verify(healthy.untied, compare=healthy.sharded).findings == []  # same tensors, other files
+    folder = broken()
+    edit_tensors(folder, lambda t: (t["model.norm.weight"].add_(0.5), t.pop("model.layers.0.mlp.up_proj.weight")))
+    found_ = [(f.check.name, f.severity, f.message) for f in verify(str(folder), compare=healthy.untied).findings]
+    assert ("differs-from-reference", "warning", f"model.norm.weight differs from {healthy.untied}: max |diff| 0.5, "
+            "max relative") in [(n, s, m.split(" 0.5, max relative")[0] + " 0.5, max relative") for n, s, m in found_]
+    assert ("differs-from-reference", "error", f"model.layers.0.mlp.up_proj.weight of {healthy.untied} is missing "
+            "here") in found_
+    assert verify(str(folder), compare=healthy.untied, atol=1.0).findings[-1].severity == "error"  # only the missing
+
+
+def test_compare_with_mergekit_output_of_the_same_config(healthy, tmp_path, monkeypatch):
+    """mergelint's linear merge and mergekit 0.1.5's are the same tensors."""
+    mergekit = pytest.importorskip("mergekit")
+    import yaml
+    from mergekit.config import MergeConfiguration
+    from mergekit.merge import MergeOptions, run_merge as mergekit_merge
+
+    from merge_core.run import Options, run_merge
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    config = (f"merge_method: linear\nmodels:\n  - model: {healthy.untied}\n    parameters: {{weight: 0.3}}\n"
+              f"  - model: {healthy.bf16}\n    parameters: {{weight: 0.7}}\ndtype: float32\n")
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    run_merge(config, str(ours), Options())
+    mergekit_merge(MergeConfiguration.model_validate(yaml.safe_load(config)), str(theirs),
+                   MergeOptions(quiet=True, copy_tokenizer=True, write_model_card=False))
+    assert mergekit is not None and verify(str(ours), compare=str(theirs)).findings == []
+    assert verify(str(theirs)).findings == []  # mergekit's output is healthy too: no false alarm

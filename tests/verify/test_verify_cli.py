@@ -70,6 +70,15 @@ def test_problems_exit_1_in_every_format(broken):
     assert "::error file=" in github and "title=nonfinite-values (MV101)" in github
 
 
+def test_compare_option(healthy, broken):
+    assert invoke("--compare", healthy.sharded, healthy.untied).exit_code == 0
+    folder = broken()
+    edit_tensors(folder, lambda t: t.pop("model.norm.weight"))
+    done = invoke("--format", "json", "--compare", folder, healthy.untied)
+    assert done.exit_code == 1
+    assert {(d["rule"], d["code"]) for d in json.loads(done.stdout)} == {("differs-from-reference", "MV201")}
+
+
 def test_warnings_fail_only_with_strict(broken):
     folder = broken()
     edit_tensors(folder, lambda t: t["model.layers.1.self_attn.q_proj.weight"].mul_(20))
