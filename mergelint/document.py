@@ -557,7 +557,8 @@ def _read(source: Source, loader_class) -> tuple[list[YamlDocument], bool]:
 
 
 # An anchor or a tag before a scalar, and the blanks and comments after it.
-_PROPERTIES = re.compile(r"(?:(?:&[\w-]+|![^\s,\[\]{}]*)(?:\s|#[^\n\r]*)*)+")
+# node properties as PyYAML scans them: an anchor, a verbatim tag `!<...>` (it may hold commas), a tag
+_PROPERTIES = re.compile(r"(?:(?:&[\w-]+|!<[^>]*>|![^\s,\[\]{}]*)(?:\s|#[^\n\r]*)*)+")
 
 
 def _skip_properties(documents: list[YamlDocument], source: Source) -> None:

@@ -57,6 +57,28 @@ def test_typo_in_parameters_key_is_renamed_not_joined_by_new_parameters():
     assert check_text(fix_all(text)) == []
 
 
+@pytest.mark.parametrize("text, fixed", [
+    ("merge_method: linear\nmodels:\n  - model: org/a\n    weigth: 0.5  # mine\n",
+     "merge_method: linear\nmodels:\n  - model: org/a\n    parameters:\n      weight: 0.5  # mine\n"),
+    ('merge_method: linear\nmodels:\n  - {model: org/a, "weigth": 0.5}\n',
+     "merge_method: linear\nmodels:\n  - {model: org/a, parameters: {weight: 0.5}}\n"),
+    ("merge_method: ties\nbase_model: org/b\nmodels:\n  - model: org/a\n    densty: 0.5\n    parameters:\n      weight: 0.3\n",
+     "merge_method: ties\nbase_model: org/b\nmodels:\n  - model: org/a\n    parameters:\n      weight: 0.3\n      density: 0.5\n"),
+])
+def test_misspelt_parameter_beside_model_moves_under_parameters_with_its_value(text, fixed):
+    assert fix_all(text) == fixed
+    assert check_text(fixed) == []
+
+
+def test_a_key_with_a_verbatim_tag_keeps_it_and_is_located_after_it():
+    text = "merge_method: linear\nmodels:\n  - model: org/a\n    parameters:\n      !<tag:yaml.org,2002:str> weigth: 0.5\n"
+    (typo,) = [d for d in check_text(text) if d.rule == "unknown-parameter"]
+    assert typo.range.start.column == text.splitlines()[4].index("weigth")
+    fixed = fix_all(text)
+    assert fixed == text.replace("weigth", "weight")
+    assert yaml.safe_load(fixed)["models"][0]["parameters"] == {"weight": 0.5}
+
+
 def test_typo_in_a_flow_mapping_is_renamed():
     text = "merge_method: linear\nmodels:\n  - {model: org/a, parameters: {weigth: 0.5}}\n"
     assert fix_all(text) == text.replace("weigth", "weight")

@@ -22,6 +22,11 @@ models:
     parameters:
       weight: 0.5
 ```
+
+## Fix safety
+Renaming a misspelt key, and moving a parameter under `parameters:` (as the parameter it
+is closest to when it is misspelt too, `weigth: 0.5` -> `weight: 0.5`), keep the user's value:
+both are safe, and both win over a fix that would invent a value for the same parameter.
 """
 
 from merge_core.methods import METHODS
@@ -75,6 +80,12 @@ def check(ctx: Context) -> None:
         suggestion = closest(str(issue.name), issue.options)
         fixes = []
         message = f"unknown key '{issue.name}': mergekit ignores it"
+        meant = _meant_parameter(ctx, str(issue.name)) if parent is not None and _owns_parameters(parent_path) else None
+        if not suggestion and meant:  # a misspelt parameter beside `model:`: move it and keep its value
+            fix = _move_under_parameters(ctx, parent, issue.key, issue.node, meant)
+            ctx.report(RULE, issue.key, message + f"; did you mean the parameter '{meant}'? It belongs under parameters:",
+                       [fix] if fix else [])
+            continue
         if suggestion:
             message += f"; did you mean '{suggestion}'?"
             writes = frozenset({slot(parent, suggestion)}) if parent is not None else frozenset()
@@ -84,7 +95,14 @@ def check(ctx: Context) -> None:
         ctx.report(RULE, issue.key, message, fixes)
 
 
-def _move_under_parameters(ctx: Context, owner, key, value) -> Fix | None:
+def _meant_parameter(ctx: Context, name: str) -> str | None:
+    method = ctx.view.method
+    return closest(name, [p.name for p in method.params] if method is not None else _PARAMETER_NAMES)
+
+
+def _move_under_parameters(ctx: Context, owner, key, value, name: str | None = None) -> Fix | None:
+    """Move the pair under the owner's `parameters:`, as `name` when given (a misspelt one)."""
+    name = name or str(key.value)
     text = pair_text(ctx.source, key, value)
     if text is None or not (value.is_scalar or value.flow):
         return None
@@ -104,15 +122,18 @@ def _move_under_parameters(ctx: Context, owner, key, value) -> Fix | None:
                 delete = Edit(Range(key.range.start, line_end), comment)
             else:  # the comment moves with its pair
                 value_text += f"  {comment}"
-        add = add_parameter(source, owner, str(key.value), value_text)
+        add = add_parameter(source, owner, name, value_text)
         if add is None:
             return None
         edits = (add, delete)
     elif owner.flow:
-        edits = (Edit(Range(key.range.start, value.range.end), f"parameters: {{{text}}}"),)
+        edits = (Edit(Range(key.range.start, value.range.end), f"parameters: {{{name}{text[source.offset(key.range.end) - source.offset(key.range.start):]}}}"),)
     else:
         # No parameters yet: nest the pair where it stands.
         indent = " " * (key.range.start.column + 2)
         at = key.range.start
-        edits = (Edit(Range(at, at), f"parameters:\n{indent}"),)
-    return Fix("Move under parameters:", edits, preferred=True, writes=frozenset({parameter_slot(owner, str(key.value))}))
+        renamed = name != str(key.value)
+        edits = (Edit(key.range if renamed else Range(key.range.start, key.range.start),
+                      f"parameters:\n{indent}" + (name if renamed else "")),)
+    title = "Move under parameters:" + (f" as '{name}'" if name != str(key.value) else "")
+    return Fix(title, edits, preferred=True, writes=frozenset({parameter_slot(owner, name)}))
