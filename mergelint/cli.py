@@ -243,7 +243,8 @@ def schema(write, output) -> None:
               help="Override the config's `out_dtype` (the saved tensors' dtype).")
 @click.option("--seed", type=int, default=None, help="Seed for the random methods (dare, della, arcee_fusion).")
 @click.option("--dry-run", is_flag=True, help="Print the plan (tensors, sources, parameters, bytes) and stop.")
-@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--force", is_flag=True,
+              help="Replace OUT if it is an empty folder or an earlier mergelint output (never anything else).")
 @click.option("--out-shard-size", default="5GB", show_default=True,
               help="Largest shard in bytes: mergekit's 5B (5e9), 500M, or 5GB, 2GiB; 0: one shard.")
 @click.option("--allow-crimes/--no-allow-crimes", default=False, help="Merge models of different architectures.")
