@@ -92,7 +92,8 @@ def _check_source(source: Source, settings: Settings, facts: Facts) -> list[Diag
             ctx.schema_errors = validate(root)
             ctx.view = ConfigView(root)
         for rule in RULES:
-            rule.check(ctx)
+            if rule.applies(ctx):
+                rule.check(ctx)
         found.extend(ctx.diagnostics)
     found = suppressions.apply(source, found, lookup)
     return sorted(_configure(found, settings), key=Diagnostic.sort_key)

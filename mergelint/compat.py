@@ -12,8 +12,6 @@ from .rule import Context
 
 def merged(ctx: Context) -> list[tuple]:
     """(use, facts) of each distinct merged model whose config.json could be read."""
-    if ctx.view is None or ctx.facts is None:
-        return []
     out, seen = [], set()
     for use in ctx.facts.inputs(ctx.view):
         facts = ctx.facts.model(use.ref)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from .config_view import ConfigView
@@ -13,9 +14,19 @@ if TYPE_CHECKING:
     from .facts import Facts
 
 
+class Needs(Enum):
+    """What a rule's check reads; the checker runs it only where that is there."""
+
+    DOCUMENT = "document"  # the parsed YAML document, whatever it holds (even nothing)
+    # A mapping at the top level, read as a mergekit-yaml config (`ctx.view`); wrong-tool, which
+    # runs first, clears the view of another tool's config.
+    CONFIG = "config"
+    MODEL_FACTS = "model facts"  # the config and the models' own files (`ctx.facts`)
+
+
 @dataclass
 class Rule:
-    """One rule: a stable code and name, a default severity and its docs.
+    """One rule: a stable code and name, a default severity, what it needs and its docs.
 
     `docs` is the rule module's docstring (what it checks, why it matters, a bad
     and a good example); `check` is filled in by the module with `@RULE.checker`.
@@ -27,11 +38,17 @@ class Rule:
     summary: str
     docs: str = ""
     aliases: tuple[str, ...] = ()
+    needs: Needs = Needs.CONFIG
     check: Callable[["Context"], None] | None = field(default=None, repr=False)
 
     def checker(self, fn: Callable[["Context"], None]) -> Callable[["Context"], None]:
         self.check = fn
         return fn
+
+    def applies(self, ctx: "Context") -> bool:
+        if self.needs is Needs.DOCUMENT:
+            return True
+        return ctx.view is not None and (self.needs is Needs.CONFIG or ctx.facts is not None)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from mergelint.checker import check_source, decode
 from mergelint.diagnostics import Diagnostic
 from mergelint.document import Position, Range, Source
 from mergelint.output import as_json
+from mergelint.rule import Needs
 from mergelint.rules import RULES
 from mergelint.settings import Settings
 
@@ -28,11 +29,10 @@ def _corpus() -> Path:
 CORPUS = _corpus()
 
 
-# Rules that read the models' own files (ML3xx, and model-not-found, which says when a model
-# cannot be found): on the configs of these tests their models are nowhere, so they report
-# one info per model, worded after this machine's Hugging Face cache. The static tests leave
-# them out; their own tests build real models on the fly.
-MODEL_FACT_RULES = tuple(r.name for r in RULES if r.code.startswith("ML3") or r.name == "model-not-found")
+# Rules that read the models' own files (declared `needs=Needs.MODEL_FACTS`): on the configs of
+# these tests their models are nowhere, so they report one info per model, worded after this
+# machine's Hugging Face cache. The static tests leave them out; tests/models builds real ones.
+MODEL_FACT_RULES = tuple(r.name for r in RULES if r.needs is Needs.MODEL_FACTS)
 STATIC = Settings(ignore=MODEL_FACT_RULES)
 
 

@@ -19,9 +19,16 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from checker_support import MODEL_FACT_RULES, ROOT, RULE_FIXTURES, STATIC, check_text, fixture_files, load_fixture, to_json
+from checker_support import (
+    MODEL_FACT_RULES, ROOT, RULE_FIXTURES, STATIC, check_text, fixture_files, load_fixture, rules_of, to_json,
+)
+from merge_core.inspect import Inspector
 from mergelint.checker import check_source
 from mergelint.cli import main
+from mergelint.config_view import ConfigView
+from mergelint.document import Source, parse
+from mergelint.facts import Facts
+from mergelint.rule import Context, Needs
 from mergelint.rules import RULES, lookup
 from mergelint.settings import Settings
 from mergelint.suppressions import UNUSED
@@ -67,14 +74,27 @@ def test_fixture_triggers_its_rule(path):
 
 
 def test_every_rule_has_a_fixture():
-    # The ML3xx rules judge the models' own files (config.json, safetensors headers): their
-    # fixtures need real checkpoints made on the fly, which their own tests build.
-    every = [r for r in (*RULES, UNUSED) if not r.code.startswith("ML3")]
+    # The rules that need model facts judge the models' own files (config.json, safetensors
+    # headers): their fixtures need real checkpoints made on the fly, which their own tests build
+    # (model-not-found has fixtures here too: models that are nowhere).
+    every = [r for r in (*RULES, UNUSED) if r.needs is not Needs.MODEL_FACTS or r.name == "model-not-found"]
     names = {_rule_of(p) for p in FIXTURES}
     missing = [f"{r.code} {r.name}" for r in every if r.name not in names]
     assert not missing, f"rules without a golden fixture in {RULE_FIXTURES}: {missing}"
     triggered = {d["rule"] for p in FIXTURES for d in _actual(p)}
     assert not [r.name for r in every if r.name not in triggered]
+
+
+def test_the_checker_runs_a_rule_only_where_what_it_needs_is_there():
+    source = Source("merge_method: linear\n")
+    (document,) = parse(source)
+    without_facts = Context(source, document, ConfigView(document.root))
+    assert [r.name for r in RULES if not r.applies(without_facts)] == list(MODEL_FACT_RULES)
+    not_a_config = Context(source, document, None, facts=Facts(Inspector(str(ROOT))))
+    assert [r.name for r in RULES if r.applies(not_a_config)] == [r.name for r in RULES if r.needs is Needs.DOCUMENT]
+    assert {r.name for r in RULES if r.needs is Needs.DOCUMENT} == {"yaml-syntax", "invalid-value"}
+    # A top-level list is no config: no rule that reads one runs (they would fail on it).
+    assert rules_of(check_text("- merge_method: linear\n")) == ["invalid-value"]
 
 
 def test_no_orphan_snapshots():

@@ -26,15 +26,13 @@ from merge_core.inspect.hfcache import valid_repo_id
 from ..diagnostics import Fix
 from ..edits import replace_scalar
 from ..facts import part_node
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML303", "adapter-as-model", "error", "A LoRA adapter is used as a whole model")
+RULE = Rule("ML303", "adapter-as-model", "error", "A LoRA adapter is used as a whole model", needs=Needs.MODEL_FACTS)
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    if ctx.view is None or ctx.facts is None:
-        return
     for use in ctx.facts.distinct(ctx.view):
         folder = ctx.facts.folder(use.ref.model)
         if folder is None or not folder.is_adapter_only:

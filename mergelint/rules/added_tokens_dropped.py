@@ -24,10 +24,10 @@ Use instead: `tokenizer_source: union`, or name the model whose tokens the outpu
 """
 
 from ..compat import merged, tokenizer, tokenizer_setting, tokenizer_source, where
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML316", "added-tokens-dropped", "warning",
-            "A merged model's added tokens are missing from the output's tokenizer")
+            "A merged model's added tokens are missing from the output's tokenizer", needs=Needs.MODEL_FACTS)
 SHOWN = 4
 
 

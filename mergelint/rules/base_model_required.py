@@ -39,7 +39,7 @@ RULE = Rule("ML105", "base-model-required", "error", "The merge method needs a b
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None or view.method is None or not view.groups:
+    if view.method is None or not view.groups:
         return
     method = view.method
     if method.base is BasePolicy.REQUIRED and all(g.base_node is None for g in view.groups):

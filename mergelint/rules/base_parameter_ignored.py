@@ -30,7 +30,7 @@ RULE = Rule("ML108", "base-parameter-ignored", "info", "A parameter set on the b
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None or view.method is None:
+    if view.method is None:
         return
     for group in view.groups:
         for inp in group.listed:

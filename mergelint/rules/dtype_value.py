@@ -35,8 +35,6 @@ _FLOATING = [d for d in DTYPES if d.startswith(("float", "bfloat"))]
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None:
-        return
     for key in ("dtype", "out_dtype"):
         node = view.root.get(key)
         if node is None or not node.is_scalar or node.value is None:

@@ -27,8 +27,6 @@ RULE = Rule("ML005", "duplicate-key", "warning", "A key appears twice; the last 
 @RULE.checker
 def check(ctx: Context) -> None:
     root = ctx.document.root
-    if root is None or ctx.view is None:
-        return
     for node in root.collections():
         pairs = node.pairs
         if len(pairs) < 2:

@@ -26,8 +26,6 @@ RULE = Rule("ML204", "duplicate-model", "error", "The same model is listed twice
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None:
-        return
     for group in view.groups:
         first: dict[str, object] = {}
         for inp in group.listed:

@@ -29,17 +29,16 @@ import re
 
 from ..diagnostics import Fix
 from ..edits import replace_scalar
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 from ..suggest import closest
 
-RULE = Rule("ML308", "filter-no-match", "warning", "A parameter filter matches no tensor name of the models")
+RULE = Rule("ML308", "filter-no-match", "warning", "A parameter filter matches no tensor name of the models",
+            needs=Needs.MODEL_FACTS)
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None or ctx.facts is None:
-        return
     everyone = [i for g in view.groups for i in g.inputs]
     _params(ctx, view.params, everyone)
     modules = {}

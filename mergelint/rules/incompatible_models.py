@@ -25,9 +25,10 @@ Use instead: models of one family and size (fine-tunes of the same base).
 """
 
 from ..facts import part_node
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML305", "incompatible-models", "error", "Merged models differ in architecture, shape or layer count")
+RULE = Rule("ML305", "incompatible-models", "error", "Merged models differ in architecture, shape or layer count",
+            needs=Needs.MODEL_FACTS)
 
 SHAPE = (
     ("hidden_size", "hidden size"),
@@ -46,8 +47,6 @@ def architecture(use, facts) -> str | None:
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    if ctx.view is None or ctx.facts is None:
-        return
     merged = []
     for use in ctx.facts.inputs(ctx.view):
         facts = ctx.facts.model(use.ref)

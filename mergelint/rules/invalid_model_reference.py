@@ -62,8 +62,6 @@ def _span(node: Node, error: ReferenceError) -> Node | Range:
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None:
-        return
     seen: set[int] = set()
     for node in reference_nodes(view):
         if id(node) in seen or not (node.is_scalar and isinstance(node.value, str) or node.is_map):

@@ -34,9 +34,10 @@ from ..diagnostics import Fix
 from ..document import Node, Range
 from ..edits import replace_scalar
 from ..params import malformed, scalars, type_problem
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML003", "invalid-value", "error", "A key is missing or a value has the wrong type or shape")
+RULE = Rule("ML003", "invalid-value", "error", "A key is missing or a value has the wrong type or shape",
+            needs=Needs.DOCUMENT)
 
 # Schema errors another rule explains better.
 _OWNED_ELSEWHERE = {("merge_method",), ("dtype",), ("out_dtype",)}
@@ -64,7 +65,7 @@ def check(ctx: Context) -> None:
     if not root.is_map:
         ctx.report(RULE, root, "a merge config is a mapping of keys (merge_method, models, ...) at the top level")
         return
-    if ctx.view is None:
+    if ctx.view is None:  # another tool's config: wrong-tool said so, and its keys are not mergekit-yaml's
         return
     for issue in ctx.schema_errors:
         if issue.kind in ("unknown-key", "parameter-name"):

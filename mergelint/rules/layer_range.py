@@ -47,8 +47,6 @@ RULE = Rule("ML202", "layer-range", "error", "A layer_range is negative, empty, 
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None:
-        return
     previous = None
     taken: dict[str, list] = {}  # model -> the ranges its slices take, filled on first need
     for group in view.groups:

@@ -32,15 +32,14 @@ from merge_core.inspect.hfcache import valid_repo_id
 from ..diagnostics import Edit, Fix
 from ..edits import replace_scalar
 from ..facts import attached_adapters, part_node, part_span
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML301", "lora-base-mismatch", "warning", "A LoRA adapter is attached to another model than the one it was trained on")
+RULE = Rule("ML301", "lora-base-mismatch", "warning", "A LoRA adapter is attached to another model than the one it was trained on",
+            needs=Needs.MODEL_FACTS)
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    if ctx.view is None or ctx.facts is None:
-        return
     for use, base, adapter, elsewhere in attached_adapters(ctx.facts, ctx.view):
         if not elsewhere:
             continue

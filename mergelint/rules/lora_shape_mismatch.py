@@ -23,15 +23,14 @@ Use instead: attach the adapter to the model it was trained on.
 from merge_core.inspect import lora_fit
 
 from ..facts import attached_adapters, part_node
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML302", "lora-shape-mismatch", "error", "A LoRA adapter's modules or shapes do not fit its base model")
+RULE = Rule("ML302", "lora-shape-mismatch", "error", "A LoRA adapter's modules or shapes do not fit its base model",
+            needs=Needs.MODEL_FACTS)
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    if ctx.view is None or ctx.facts is None:
-        return
     for use, base, adapter, elsewhere in attached_adapters(ctx.facts, ctx.view):
         if elsewhere or base is None:
             continue  # another declared base: lora-base-mismatch says it, with the fix

@@ -22,9 +22,10 @@ Use instead: a plain LoRA adapter, or merge the DoRA adapter into its base with 
 """
 
 from ..facts import part_node
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML304", "lora-unsupported", "warning", "The adapter is not a plain LoRA adapter the engine can apply")
+RULE = Rule("ML304", "lora-unsupported", "warning", "The adapter is not a plain LoRA adapter the engine can apply",
+            needs=Needs.MODEL_FACTS)
 
 PROMPT_LEARNING = {"PROMPT_TUNING", "P_TUNING", "PREFIX_TUNING", "ADAPTION_PROMPT", "MULTITASK_PROMPT_TUNING", "CPT"}
 OPTIONS = {
@@ -37,8 +38,6 @@ OPTIONS = {
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    if ctx.view is None or ctx.facts is None:
-        return
     for use in ctx.facts.distinct(ctx.view, key=lambda u: u.ref.lora):
         lora = use.ref.lora
         folder = ctx.facts.folder(lora)

@@ -40,7 +40,7 @@ RULE = Rule("ML106", "method-arity", "error", "The merge method gets the wrong n
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None or view.method is None:
+    if view.method is None:
         return
     method = view.method
     contract = method.contract

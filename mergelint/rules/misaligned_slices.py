@@ -30,7 +30,7 @@ RULE = Rule("ML205", "misaligned-slices", "warning", "A merging slice pairs diff
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None or view.method is None or view.method.name == "passthrough":
+    if view.method is None or view.method.name == "passthrough":
         return
     for group in view.groups:
         ranged = group.ranged

@@ -50,7 +50,7 @@ _EXAMPLE = {"weight": "1.0", "t": "0.5"}
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None or view.method is None:
+    if view.method is None:
         return
     method = view.method
     for param in (p for p in method.params if p.required):

@@ -22,15 +22,14 @@ files), or convert `.bin` weights to safetensors.
 """
 
 from ..facts import part_node
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML310", "model-files-unreadable", "error", "A model's files are corrupt, truncated or unreadable")
+RULE = Rule("ML310", "model-files-unreadable", "error", "A model's files are corrupt, truncated or unreadable",
+            needs=Needs.MODEL_FACTS)
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    if ctx.view is None or ctx.facts is None:
-        return
     for use, part, mpath in ctx.facts.paths(ctx.view):
         folder = ctx.facts.folder(mpath)
         if folder is None:

@@ -25,15 +25,14 @@ Use instead: the folder's real path (or the Hugging Face repo id).
 """
 
 from ..facts import part_node
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML206", "model-not-found", "warning", "A model reference names no local folder, cached model or Hub repository")
+RULE = Rule("ML206", "model-not-found", "warning", "A model reference names no local folder, cached model or Hub repository",
+            needs=Needs.MODEL_FACTS)
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    if ctx.view is None or ctx.facts is None:
-        return
     not_cached = []  # Hub models that are simply not downloaded: one info for them all
     for use, part, mpath in ctx.facts.paths(ctx.view):
         res = ctx.facts.resolve(mpath)

@@ -38,15 +38,14 @@ modules:
 from merge_core.arch import infer_layout
 from merge_core.modules import modules_of
 
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML312", "modules-required", "error", "`slices:` over a model of several modules needs `modules:`")
+RULE = Rule("ML312", "modules-required", "error", "`slices:` over a model of several modules needs `modules:`",
+            needs=Needs.MODEL_FACTS)
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    if ctx.view is None or ctx.facts is None:
-        return
     key = next((k for k, _ in ctx.view.root.pairs if k.value == "slices"), None)
     if key is None:
         return

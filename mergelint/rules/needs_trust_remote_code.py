@@ -18,15 +18,14 @@ model whose architecture transformers ships.
 """
 
 from ..facts import part_node
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML309", "needs-trust-remote-code", "info", "A model ships its own code: mergekit needs --trust-remote-code")
+RULE = Rule("ML309", "needs-trust-remote-code", "info", "A model ships its own code: mergekit needs --trust-remote-code",
+            needs=Needs.MODEL_FACTS)
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    if ctx.view is None or ctx.facts is None:
-        return
     for use in ctx.facts.distinct(ctx.view, key=lambda u: u.ref.model):
         path = use.ref.model
         facts = ctx.facts.model(use.ref)

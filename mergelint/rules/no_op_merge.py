@@ -25,7 +25,7 @@ RULE = Rule("ML107", "no-op-merge", "warning", "The merge cannot change the base
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None or view.method is None or not view.method.task_vectors:
+    if view.method is None or not view.method.task_vectors:
         return
     for group in view.groups:
         if group.base is None or not group.inputs or any(i.ref is None for i in group.inputs):

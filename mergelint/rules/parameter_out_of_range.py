@@ -34,7 +34,7 @@ RULE = Rule("ML104", "parameter-out-of-range", "warning", "A parameter value is 
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None or view.method is None:
+    if view.method is None:
         return
     reported: set = set()
     for params, _ in view.parameter_maps():

@@ -22,17 +22,15 @@ card), and quantize the merged result.
 import re
 
 from ..facts import part_node
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML307", "quantized-input", "error", "A model to merge is a quantized checkpoint")
+RULE = Rule("ML307", "quantized-input", "error", "A model to merge is a quantized checkpoint", needs=Needs.MODEL_FACTS)
 
 _NAME = re.compile(r"(?i)(gptq|awq|gguf|exl2|bnb[-_]?[48]bit|\b\d+(?:\.\d+)?bpw\b|(?<![a-z])(?:4|8)bit(?![a-z]))")
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    if ctx.view is None or ctx.facts is None:
-        return
     for use in ctx.facts.distinct(ctx.view, key=lambda u: u.ref.model, merged_only=True):
         path = use.ref.model
         where = part_node(use.node, use.ref, "model")

@@ -25,9 +25,10 @@ knowingly after the merge.
 import json
 
 from ..compat import config_source, merged, where
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML313", "rope-mismatch", "warning", "Merged models have different RoPE or context-length settings")
+RULE = Rule("ML313", "rope-mismatch", "warning", "Merged models have different RoPE or context-length settings",
+            needs=Needs.MODEL_FACTS)
 KEYS = ("rope_theta", "rope_scaling", "rope_parameters", "max_position_embeddings")
 
 

@@ -38,8 +38,6 @@ RULE = Rule("ML203", "slice-length-mismatch", "error", "The sources of a slice s
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None:
-        return
     for group in view.groups:
         ranged = group.ranged
         if len(ranged) < 2:

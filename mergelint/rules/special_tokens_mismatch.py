@@ -27,10 +27,10 @@ should keep (and check that the others were trained with them), or `tokenizer:` 
 """
 
 from ..compat import merged, tokenizer, tokenizer_source, where
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML315", "special-tokens-mismatch", "warning",
-            "Merged models have different special tokens or chat templates than the output's tokenizer")
+            "Merged models have different special tokens or chat templates than the output's tokenizer", needs=Needs.MODEL_FACTS)
 IDS = ("bos_token_id", "eos_token_id", "pad_token_id")
 
 

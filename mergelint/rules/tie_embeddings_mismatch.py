@@ -21,9 +21,10 @@ Use instead: merge models that tie their embeddings the same way.
 """
 
 from ..compat import config_source, merged, where
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML314", "tie-embeddings-mismatch", "warning", "Merged models differ in tie_word_embeddings")
+RULE = Rule("ML314", "tie-embeddings-mismatch", "warning", "Merged models differ in tie_word_embeddings",
+            needs=Needs.MODEL_FACTS)
 
 
 @RULE.checker

@@ -38,8 +38,6 @@ RULE = Rule("ML007", "tokenizer-options", "error", "Tokenizer or chat-template s
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None:
-        return
     root = view.root
     source, tokenizer = root.get("tokenizer_source"), root.get("tokenizer")
     if source is not None and source.value and tokenizer is not None and tokenizer.value:

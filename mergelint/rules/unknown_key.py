@@ -59,8 +59,6 @@ def _owns_parameters(path) -> bool:
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    if ctx.view is None:
-        return
     for issue in ctx.schema_errors:
         if issue.kind != "unknown-key" or issue.key is None:
             continue

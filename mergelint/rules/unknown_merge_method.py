@@ -30,7 +30,7 @@ RULE = Rule("ML101", "unknown-merge-method", "error", "merge_method is not a mer
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None or view.method is not None:
+    if view.method is not None:
         return
     node = view.method_node
     if node is None or not node.is_scalar or not isinstance(node.value, str):

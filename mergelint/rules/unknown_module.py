@@ -24,15 +24,14 @@ level for a single-module model.
 from merge_core.modules import modules_of
 
 from ..config_view import map_node
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML311", "unknown-module", "error", "A name under `modules:` is not a module of the models merged there")
+RULE = Rule("ML311", "unknown-module", "error", "A name under `modules:` is not a module of the models merged there",
+            needs=Needs.MODEL_FACTS)
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    if ctx.view is None or ctx.facts is None:
-        return
     modules = map_node(ctx.view.root.get("modules"))
     if modules is None:
         return

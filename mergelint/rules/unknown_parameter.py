@@ -39,7 +39,7 @@ _TOP_LEVEL_KEYS = {"dtype", "out_dtype", "base_model", "tokenizer_source", "toke
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None or view.method is None:
+    if view.method is None:
         return
     for params, per_model in view.parameter_maps():
         for key, _ in params.pairs:

@@ -28,16 +28,15 @@ Use instead: add `tokenizer_source: union` (all tokens) or `tokenizer_source: ba
 from ..diagnostics import Fix
 from ..edits import add_to_mapping, slot
 from ..facts import part_node
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML306", "vocab-mismatch", "error", "Merged models have different vocabulary sizes and no tokenizer setting")
+RULE = Rule("ML306", "vocab-mismatch", "error", "Merged models have different vocabulary sizes and no tokenizer setting",
+            needs=Needs.MODEL_FACTS)
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None or ctx.facts is None:
-        return
     root = view.root
     for key in ("tokenizer_source", "tokenizer"):
         node = root.get(key)

@@ -31,8 +31,6 @@ _EVOLVE_KEYS = ("genome", "tasks")
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    if view is None:
-        return
     root = view.root
     keys = [k for k, _ in root.pairs]
     # A merge_method beside experts or genome does not make a mergekit-yaml config: only

@@ -23,9 +23,9 @@ models:
 ```
 """
 
-from ..rule import Context, Rule
+from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML001", "yaml-syntax", "error", "The file is not valid YAML")
+RULE = Rule("ML001", "yaml-syntax", "error", "The file is not valid YAML", needs=Needs.DOCUMENT)
 
 
 @RULE.checker
