@@ -14,16 +14,13 @@ Accepted shapes (the section name is `mergelint`):
 
 from __future__ import annotations
 
-import logging
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from mergelint import settings as project_settings
-from mergelint.settings import Settings, SettingsError
+from mergelint.settings import KEYS, Settings, SettingsError, read_table
 
 SECTION = "mergelint"
-_SEVERITIES = ("error", "warning", "info")
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,14 +30,6 @@ class ClientSettings:
     severity: tuple[tuple[str, str], ...] = ()
     online: bool | None = None
     enable: bool = True
-
-
-def _names(value) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = value.split(",")
-    if not isinstance(value, (list, tuple)):
-        return ()
-    return tuple(v.strip() for v in value if isinstance(v, str) and v.strip())
 
 
 def section(options) -> dict:
@@ -54,34 +43,15 @@ def section(options) -> dict:
 
 
 def parse(options) -> tuple[ClientSettings, list[str]]:
-    """Client settings from whatever the editor sent, and the problems found in them."""
+    """Client settings from whatever the editor sent, and the problems found in them.
+
+    The settings model's own validator judges the values; this layer only translates the
+    LSP shapes: the section is found, null means "not set", and the keys the editor keeps in
+    the same section for itself (`enable`, `path`, `trace`...) are not errors."""
     table = section(options)
-    problems: list[str] = []
-    severity = table.get("severity") or {}
-    if not isinstance(severity, dict):
-        problems.append("'severity' must map rule names to error, warning or info")
-        severity = {}
-    pairs = []
-    for name, level in severity.items():
-        if isinstance(level, str) and level.lower() in _SEVERITIES:
-            pairs.append((str(name), level.lower()))
-        else:
-            problems.append(f"severity of {name!r} must be error, warning or info, not {level!r}")
-    online = table.get("online")
-    if online is not None and not isinstance(online, bool):
-        problems.append("'online' must be true or false")
-        online = None
+    found, problems = read_table({key: table[key] for key in KEYS if table.get(key) is not None})
     enable = table.get("enable", True)
-    return (
-        ClientSettings(
-            _names(table.get("select")),
-            _names(table.get("ignore")),
-            tuple(sorted(pairs)),
-            online,
-            enable if isinstance(enable, bool) else True,
-        ),
-        problems,
-    )
+    return ClientSettings(**found, enable=enable if isinstance(enable, bool) else True), problems
 
 
 def effective(directory: str | None, client: ClientSettings) -> tuple[Settings, SettingsError | None]:
@@ -96,16 +66,7 @@ def effective(directory: str | None, client: ClientSettings) -> tuple[Settings, 
             problem = e
         except Exception as e:  # noqa: BLE001 - a settings file the reader chokes on must not silence the documents
             problem = SettingsError(f"the settings files for {directory} could not be read: {type(e).__name__}: {e}", directory)
-    severity = dict(base.severity)
-    severity.update(client.severity)
-    merged = replace(
-        base,
-        select=client.select or base.select,
-        ignore=base.ignore + client.ignore,
-        severity=tuple(sorted(severity.items())),
-        online=base.online if client.online is None else client.online,
-    )
-    return merged, problem
+    return base.merged(client.select, client.ignore, client.online, client.severity), problem
 
 
 def forget_project_files() -> None:

@@ -1,8 +1,9 @@
 """Settings: `[tool.mergelint]` in pyproject.toml or a `.mergelint.toml`, found upward.
 
-Keys: `select` and `ignore` (rule names or codes), `severity` (a table of rule ->
-error|warning|info), `online` (allow network metadata). The CLI, the language server
-and the pre-commit hook all read them through `load`.
+Keys: `select` and `ignore` (rule names or codes: a list, or a comma-separated string),
+`severity` (a table of rule -> error|warning|info, any case), `online` (allow network
+metadata). The CLI, the language server and the pre-commit hook all read them through
+`load`; the editor's own settings go through the same `read_table`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
+
+from .diagnostics import SEVERITIES
 
 
 class SettingsError(Exception):
@@ -36,34 +39,74 @@ class Settings:
     online: bool = False
     origin: str | None = None
 
-    def merged(self, select=(), ignore=(), online=None) -> "Settings":
+    def merged(self, select=(), ignore=(), online=None, severity=()) -> "Settings":
+        """These settings with others laid on top: `select` replaces when not empty, `ignore` adds,
+        `severity` overrides per rule, `online` replaces when given."""
+        levels = dict(self.severity)
+        levels.update(severity)
         return replace(
             self,
             select=tuple(select) or self.select,
             ignore=self.ignore + tuple(ignore),
+            severity=tuple(sorted(levels.items())),
             online=self.online if online is None else online,
         )
 
 
-def _from_table(table: dict, origin: str) -> Settings:
-    def names(key):
-        value = table.get(key, [])
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise SettingsError(f"{origin}: '{key}' must be a list of rule names or codes", origin)
-        return tuple(value)
+KEYS = ("select", "ignore", "severity", "online")
+_SEVERITY_FORM = f"'severity' must map rule names to {', '.join(SEVERITIES[:-1])} or {SEVERITIES[-1]}"
 
-    severity = table.get("severity", {})
-    if not isinstance(severity, dict) or any(v not in ("error", "warning", "info") for v in severity.values()):
-        raise SettingsError(f"{origin}: 'severity' must map rule names to error, warning or info", origin)
-    online = table.get("online", False)
-    if not isinstance(online, bool):
-        raise SettingsError(f"{origin}: 'online' must be true or false", origin)
-    unknown = set(table) - {"select", "ignore", "severity", "online"}
+
+def rule_names(value) -> tuple[str, ...] | None:
+    """Rule names or codes from a list of them or one string, each item comma-separated or not
+    (rule names have no commas); None when `value` is neither."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        return None
+    return tuple(n.strip() for v in value for n in v.split(",") if n.strip())
+
+
+def read_table(table: dict) -> tuple[dict, list[str]]:
+    """The usable settings among `table`'s KEYS, by key, and what is wrong with each value left out.
+    The one validator: a settings file and an editor's settings accept the same forms (severity
+    words in any case). Other keys are the caller's to judge."""
+    found: dict = {}
+    problems: list[str] = []
+    for key in ("select", "ignore"):
+        if key in table:
+            names = rule_names(table[key])
+            if names is None:
+                problems.append(f"'{key}' must be a list of rule names or codes (or one comma-separated string)")
+            else:
+                found[key] = names
+    if "severity" in table:
+        if isinstance(table["severity"], dict):
+            levels = []
+            for name, level in table["severity"].items():
+                if isinstance(level, str) and level.lower() in SEVERITIES:
+                    levels.append((str(name), level.lower()))
+                else:
+                    problems.append(f"{_SEVERITY_FORM}, not {name!r} to {level!r}")
+            found["severity"] = tuple(sorted(levels))
+        else:
+            problems.append(_SEVERITY_FORM)
+    if "online" in table:
+        if isinstance(table["online"], bool):
+            found["online"] = table["online"]
+        else:
+            problems.append("'online' must be true or false")
+    return found, problems
+
+
+def _from_table(table: dict, origin: str) -> Settings:
+    unknown = set(table) - set(KEYS)
     if unknown:
         raise SettingsError(f"{origin}: unknown setting(s) {', '.join(sorted(unknown))}", origin)
-    return Settings(names("select"), names("ignore"), tuple(sorted(severity.items())), online, origin)
+    found, problems = read_table(table)
+    if problems:
+        raise SettingsError(f"{origin}: {'; '.join(problems)}", origin)
+    return Settings(**found, origin=origin)
 
 
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")

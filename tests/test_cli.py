@@ -480,6 +480,17 @@ def test_severity_override(cli, tmp_path):
     assert cli("check", "d/c.yml").exit_code == 0
 
 
+def test_settings_file_takes_the_editors_forms(cli, tmp_path):
+    # one settings model: a comma-separated string and severity words in any case, as the editor takes them
+    write(tmp_path / ".mergelint.toml", 'select = "ML102, unknown-key"\n[severity]\nML004 = "Error"\n')
+    write(tmp_path / "c.yml", BAD + "dtype: bf16\n")
+    result = cli("check", "--format", "json", "c.yml")
+    assert [(d["rule"], d["severity"]) for d in json.loads(result.stdout)] == [
+        ("missing-required-parameter", "error"),
+        ("unknown-key", "error"),
+    ]
+
+
 def test_command_line_select_and_ignore_combine_with_settings(cli, tmp_path):
     write(tmp_path / ".mergelint.toml", 'ignore = ["ML102"]\n')
     write(tmp_path / "c.yml", BAD + "dtype: bf16\n")
