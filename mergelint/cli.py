@@ -73,12 +73,12 @@ main.command_class = HintingCommand  # "did you mean" only for a near spelling o
 def check(paths, fmt, fix, unsafe_fixes, select, ignore, online, stdin_filename, color, configs_only, strict) -> None:
     """Check merge configs. PATHS are files, directories (walked for merge configs) or '-'."""
     from .output import WRITERS
+    from .settings import rule_names
 
     if unsafe_fixes and not fix:
         raise click.UsageError("--unsafe-fixes only says which fixes --fix applies: add --fix")
 
-    select = [n.strip() for s in select for n in s.split(",") if n.strip()]
-    ignore = [n.strip() for s in ignore for n in s.split(",") if n.strip()]
+    select, ignore = rule_names(select), rule_names(ignore)
     if color is None:
         color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     # Each file's diagnostics are written once it is checked: memory stays that of one file.
