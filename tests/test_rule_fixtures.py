@@ -1,10 +1,9 @@
 """Golden fixtures: one bad config per rule (and more cases), checked against a JSON snapshot.
 
 tests/fixtures/rules/<rule-name>.yml (or <rule-name>--<case>.yml) is a config that must
-trigger <rule-name>; <same>.json is what `mergelint check --format json` prints for it, run
-from the repository root. The fixtures of static rules are checked with the model-fact rules
-ignored (their models exist nowhere; see checker_support.MODEL_FACT_RULES); a fixture named
-after a model-fact rule is checked with every rule. Regenerate every snapshot with
+trigger <rule-name>; <same>.json is what `mergelint check --format json --select <rule-name>`
+prints for it, run from the repository root: each fixture shows its own rule's findings alone
+(another rule's findings in it belong to that rule's fixtures). Regenerate every snapshot with
 
     MERGELINT_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_rule_fixtures.py
 
@@ -20,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from checker_support import (
-    MODEL_FACT_RULES, ROOT, RULE_FIXTURES, STATIC, check_text, fixture_files, load_fixture, rules_of, to_json,
+    MODEL_FACT_RULES, ROOT, RULE_FIXTURES, check_text, fixture_files, load_fixture, rules_of, to_json,
 )
 from merge_core.inspect import Inspector
 from mergelint.checker import check_source
@@ -45,13 +44,9 @@ def _snapshot(path):
     return path.with_suffix(".json")
 
 
-def _static(path) -> bool:
-    return _rule_of(path) not in MODEL_FACT_RULES
-
-
 def _actual(path) -> list[dict]:
     source = load_fixture(path)
-    return to_json(source, check_source(source, STATIC if _static(path) else Settings(), base_dir=str(ROOT)))
+    return to_json(source, check_source(source, Settings(select=(_rule_of(path),)), base_dir=str(ROOT)))
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
@@ -122,11 +117,10 @@ def test_snapshot_fields_are_the_json_contract():
 def test_cli_json_output_is_the_snapshots(monkeypatch):
     """The snapshots are what the CLI itself prints, run from the repository root."""
     monkeypatch.chdir(ROOT)
-    for static in (True, False):
-        fixtures = [p for p in FIXTURES if _static(p) == static]
-        ignore = ["--ignore", ",".join(MODEL_FACT_RULES)] if static else []
+    for rule in sorted({_rule_of(p) for p in FIXTURES}):
+        fixtures = [p for p in FIXTURES if _rule_of(p) == rule]
         paths = [p.relative_to(ROOT).as_posix() for p in fixtures]
-        result = CliRunner().invoke(main, ["check", "--format", "json", *ignore, *paths])
+        result = CliRunner().invoke(main, ["check", "--format", "json", "--select", rule, *paths])
         assert result.exit_code == (1 if any(d["severity"] == "error" for p in fixtures for d in _actual(p)) else 0), result.output
         expected = [d for p in fixtures for d in json.loads(_snapshot(p).read_text(encoding="utf-8"))]
         assert json.loads(result.stdout) == expected

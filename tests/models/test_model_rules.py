@@ -2,13 +2,19 @@
 
 tests/models/golden/<rule>[--case].yml is a config over the models of the `models`
 fixture (relative paths from the models folder, `org/*` ids from its Hugging Face
-cache, network off); <same>.json is what `mergelint check --format json` prints for
-it, with the models folder written as $MODELS. `clean*.yml` configs must give no
-diagnostic at all. Regenerate the snapshots with
+cache, network off); <same>.json is what `mergelint check --format json --select <rule>`
+prints for it (its own rule's findings alone), with the models folder written as $MODELS.
+`clean*.yml` configs are checked with every rule and must give no diagnostic at all.
+Regenerate the snapshots with
 
     MERGELINT_UPDATE_SNAPSHOTS=1 python -m pytest tests/models/test_model_rules.py
 
 and review the diff by eye.
+
+Recipe for a new rule declared `needs=Needs.MODEL_FACTS`: add the checkpoint it judges to
+tiny_models.py's `build()` (a few hidden units, one or two layers; name it in the manifest),
+write tests/models/golden/<rule>.yml over it, regenerate, and read the snapshot. The
+compatibility rules keep theirs in tests/compat/golden, over compat_models.py.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ import pytest
 
 from mergelint.checker import check_source, decode
 from mergelint.output import as_json
-from mergelint.rules import lookup
+from mergelint.rule import Needs
+from mergelint.rules import RULES, lookup
+from mergelint.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -30,9 +38,15 @@ FIXTURES = sorted(GOLDEN.glob("*.yml"))
 UPDATE = os.environ.get("MERGELINT_UPDATE_SNAPSHOTS") == "1"
 
 
+def _rule_of(path: Path) -> str:
+    return path.stem.split("--")[0]
+
+
 def run(models, path: Path) -> list[dict]:
     source = decode(path.read_bytes(), path.relative_to(ROOT).as_posix())
-    diagnostics = check_source(source, inspector=models.inspector())
+    rule = _rule_of(path)
+    settings = Settings() if rule == "clean" else Settings(select=(rule,))
+    diagnostics = check_source(source, settings, inspector=models.inspector())
     return json.loads(as_json([(source, diagnostics)]).replace(str(models.root), "$MODELS"))
 
 
@@ -49,7 +63,7 @@ def test_golden(models, path):
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
 def test_golden_triggers_its_rule(models, path):
-    name = path.stem.split("--")[0]
+    name = _rule_of(path)
     found = run(models, path)
     if name == "clean":
         assert found == []
@@ -59,7 +73,7 @@ def test_golden_triggers_its_rule(models, path):
 
 
 def test_every_model_rule_has_a_golden_fixture():
-    names = {p.stem.split("--")[0] for p in FIXTURES}
+    names = {_rule_of(p) for p in FIXTURES}
     model_rules = ["model-not-found", "layer-range"] + [
         r for r in (
             "lora-base-mismatch", "lora-shape-mismatch", "adapter-as-model", "lora-unsupported", "incompatible-models",
@@ -70,6 +84,13 @@ def test_every_model_rule_has_a_golden_fixture():
     assert all(lookup(r) is not None for r in model_rules)
     assert not [r for r in model_rules if r not in names]
     assert not [p.name for p in GOLDEN.glob("*.json") if not p.with_suffix(".yml").exists()]
+
+
+def test_every_rule_that_needs_model_facts_has_a_golden_fixture():
+    compat = {_rule_of(p) for p in (ROOT / "tests" / "compat" / "golden").glob("*.yml")}
+    names = {_rule_of(p) for p in FIXTURES} | compat
+    missing = [r.name for r in RULES if r.needs is Needs.MODEL_FACTS and r.name not in names]
+    assert not missing, f"rules over model facts without a golden fixture over tiny models: {missing}"
 
 
 def _fixable():
