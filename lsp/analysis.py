@@ -1,6 +1,6 @@
 """One check of one document version: the checker's findings and their LSP form.
 
-`analyse` is a pure function of (text, path, settings, encoding); the server runs it
+`analyse` is a pure function of a `Snapshot` (text, path, settings, encoding); the server runs it
 on a worker thread and keeps the newest result per document. Documents that do not
 look like merge configs, binary garbage and huge pastes get no findings.
 """
@@ -85,18 +85,24 @@ def to_lsp(finding: Diagnostic, source: Source, index: LineIndex) -> types.Diagn
     return diag
 
 
-def analyse(
-    key: tuple,
-    version,
-    text: str,
-    path: str,
-    settings: Settings,
-    encoding: str,
-    enabled: bool = True,
-    base_dir: str | None = None,
-) -> Analysis:
-    index = LineIndex(text, encoding)
-    if not enabled:
+@dataclass(frozen=True)
+class Snapshot:
+    """One document version and all that its check reads, taken on the event loop's thread."""
+
+    key: tuple  # (document generation, settings generation)
+    version: int | None
+    text: str
+    path: str
+    settings: Settings
+    encoding: str
+    enabled: bool = True
+    base_dir: str | None = None
+
+
+def analyse(snap: Snapshot) -> Analysis:
+    key, version, text = snap.key, snap.version, snap.text
+    index = LineIndex(text, snap.encoding)
+    if not snap.enabled:
         return Analysis(key, version, text, index, DISABLED)
     if is_binary(text):
         return Analysis(key, version, text, index, BINARY)
@@ -111,7 +117,7 @@ def analyse(
             range=index.range(0, 0), message=message, severity=types.DiagnosticSeverity.Information, source="mergelint"
         )
         return Analysis(key, version, text, index, TOO_LARGE, diagnostics=[diag])
-    source = Source(text, path)
-    findings = check_source(source, settings, base_dir=base_dir)
+    source = Source(text, snap.path)
+    findings = check_source(source, snap.settings, base_dir=snap.base_dir)
     diagnostics = [to_lsp(f, source, index) for f in findings]
-    return Analysis(key, version, text, index, CHECKED, source, findings, diagnostics, settings)
+    return Analysis(key, version, text, index, CHECKED, source, findings, diagnostics, snap.settings)

@@ -17,7 +17,7 @@ from typing import Callable
 
 from lsprotocol import types
 
-from .analysis import FAILED, Analysis, analyse
+from .analysis import FAILED, Analysis, Snapshot, analyse
 from .documents import DocState
 from .positions import LineIndex
 
@@ -27,12 +27,11 @@ log = logging.getLogger(__name__)
 class Scheduler:
     def __init__(
         self,
-        snapshot: Callable[[DocState], tuple],
+        snapshot: Callable[[DocState], Snapshot],
         deliver: Callable[[DocState, Analysis], None],
         key_now: Callable[[DocState], tuple],
     ):
-        """`snapshot(state)` -> (key, version, text, path, settings, encoding, enabled, base_dir), on the loop thread;
-        `deliver(state, analysis)` is called with each current result; `key_now(state)` names the version
+        """`snapshot(state)` is called on the loop thread, for each check; `deliver(state, analysis)` is called with each current result; `key_now(state)` names the version
         a result must have to be current."""
         self._snapshot = snapshot
         self._deliver = deliver
@@ -47,6 +46,11 @@ class Scheduler:
         state.dirty = True
         if not state.running:
             self._start(state)
+
+    def close(self, state: DocState) -> None:
+        """The document was closed: nothing more is checked, and requests waiting on it get nothing."""
+        state.closed = True
+        self._wake(state)
 
     def _start(self, state: DocState) -> None:
         if state.closed:
@@ -101,20 +105,19 @@ class Scheduler:
         return state.analysis
 
 
-def _run(snap) -> Analysis:
-    key, version, text, path, settings, encoding, enabled, base_dir = snap
+def _run(snap: Snapshot) -> Analysis:
     try:
         started = time.perf_counter()
-        analysis = analyse(key, version, text, path, settings, encoding, enabled, base_dir)
-        log.debug("checked %s (version %s, %s) in %.1f ms", path, version, analysis.status, (time.perf_counter() - started) * 1000)
+        analysis = analyse(snap)
+        log.debug("checked %s (version %s, %s) in %.1f ms", snap.path, snap.version, analysis.status, (time.perf_counter() - started) * 1000)
         return analysis
     except Exception as e:  # a checker bug must cost one document its diagnostics, not the server
-        log.exception("checking %s failed", path)
-        index = LineIndex(text, encoding)
+        log.exception("checking %s failed", snap.path)
+        index = LineIndex(snap.text, snap.encoding)
         diag = types.Diagnostic(
             range=index.range(0, 0),
             message=f"mergelint could not check this document: internal error: {type(e).__name__}: {e} (see the server log)",
             severity=types.DiagnosticSeverity.Information,
             source="mergelint",
         )
-        return Analysis(key, version, text, index, FAILED, diagnostics=[diag])
+        return Analysis(snap.key, snap.version, snap.text, index, FAILED, diagnostics=[diag])

@@ -1,5 +1,7 @@
-"""The mergelint language server (pygls 2.x): wiring of the LSP methods to the modules beside it.
+"""The mergelint language server (pygls 2.x): one line per LSP method, and what the requests share.
 
+Each method is one module in lsp/requests/ or lsp/notifications/ (ruff's server is laid
+out so); ROUTES below says which module answers which method, and where it runs.
 Diagnostics are pushed (`textDocument/publishDiagnostics`), or pulled
 (`textDocument/diagnostic`) when the client supports pulling; never both. Only
 YAML documents are looked at, and only those that look like merge configs get
@@ -11,11 +13,15 @@ nothing, and a handler that fails answers that one request with an error.
 from __future__ import annotations
 
 import asyncio
+import enum
 import gc
 import json
 import logging
 import os
 import uuid
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Callable
 from urllib.parse import unquote
 
 from lsprotocol import types
@@ -27,17 +33,71 @@ from mergelint import __version__
 from mergelint.checker import unknown_rule_names
 from mergelint.settings import SettingsError
 
-from . import actions, completion, definition, facts, hover, settings, stdio, symbols
-from .analysis import BINARY, CHECKED, TOO_LARGE, Analysis
+from . import facts, settings, stdio
+from .analysis import CHECKED, Analysis, Snapshot
 from .capabilities import Resolved
-from .documents import DocState, is_candidate, is_yaml, tree
+from .documents import DocState
+from .notifications import (
+    did_change,
+    did_change_configuration,
+    did_change_watched_files,
+    did_close,
+    did_open,
+    did_save,
+    initialized,
+)
 from .protocol import Protocol
+from .requests import (
+    DocumentRequest,
+    code_action,
+    code_action_resolve,
+    completion,
+    definition,
+    diagnostic,
+    document_symbol,
+    hover,
+    initialize,
+    shutdown,
+)
 from .scheduler import Scheduler
 
 log = logging.getLogger("mergelint.lsp")
 
-DIAGNOSTIC_ID = "mergelint"
-_SETTINGS_FILES = "**/{pyproject.toml,.mergelint.toml}"
+
+class Run(enum.Enum):
+    """How a method's `handle` is called."""
+
+    AS_IS = "as-is"  # handle(ls, params), as pygls calls it
+    ON_LOOP = "on-loop"  # a document request, answered on the event loop (quick: no file is read)
+    ON_WORKER = "on-worker"  # a document request that parses or reads model files: on a thread, so
+    # that the loop keeps reading the client's messages meanwhile
+
+
+@dataclass(frozen=True)
+class Route:
+    module: ModuleType  # METHOD, OPTIONS (optional) and handle; see lsp/requests/__init__.py
+    run: Run = Run.AS_IS
+    client_needs: Callable[[Resolved], bool] | None = None  # routed at initialize, for such clients only
+
+
+ROUTES = (
+    Route(initialize),
+    Route(initialized),
+    Route(shutdown),
+    Route(did_change_configuration),
+    Route(did_change_watched_files),
+    Route(did_open),
+    Route(did_change),
+    Route(did_save),
+    Route(did_close),
+    Route(diagnostic, Run.ON_LOOP, client_needs=lambda caps: caps.pull_diagnostics),
+    Route(code_action, Run.ON_WORKER),  # fixes may parse the text again, and fix-all checks it again
+    Route(code_action_resolve, Run.ON_WORKER),
+    Route(completion, Run.ON_LOOP),
+    Route(hover, Run.ON_WORKER),  # model facts read files, and the network where allowed
+    Route(document_symbol, Run.ON_WORKER),
+    Route(definition, Run.ON_WORKER),
+)
 
 
 class MergelintServer(LanguageServer):
@@ -57,6 +117,18 @@ class MergelintServer(LanguageServer):
         self.session = uuid.uuid4().hex[:8]
         self._told: set[str] = set()
         self.settings_problems: dict[str, SettingsError] = {}  # document URI -> why its project settings are not used
+
+    # --- routes ---------------------------------------------------------------------
+
+    def route(self, route: Route) -> None:
+        handler = route.module.handle if route.run is Run.AS_IS else _document_handler(route)
+        self.feature(route.module.METHOD, getattr(route.module, "OPTIONS", None))(handler)
+
+    def route_for_client(self) -> None:
+        """At initialize: the methods only some clients get (pygls advertises what is routed)."""
+        for route in ROUTES:
+            if route.client_needs is not None and route.client_needs(self.caps):
+                self.route(route)
 
     # --- errors ---------------------------------------------------------------------
 
@@ -93,14 +165,14 @@ class MergelintServer(LanguageServer):
         directory = state.directory
         if directory:
             best = None
-            for folder in self._folders():
+            for folder in self.folders():
                 if (directory + os.sep).startswith(folder.rstrip(os.sep) + os.sep) and (best is None or len(folder) > len(best)):
                     best = folder
             return best or directory
-        folders = self._folders()
+        folders = self.folders()
         return folders[0] if folders else None
 
-    def _folders(self) -> list[str]:
+    def folders(self) -> list[str]:
         out = []
         try:
             for folder in self.workspace.folders.values():
@@ -117,7 +189,7 @@ class MergelintServer(LanguageServer):
     def key_now(self, state: DocState) -> tuple:
         return (state.generation, self.settings_generation)
 
-    def _snapshot(self, state: DocState) -> tuple:
+    def _snapshot(self, state: DocState) -> Snapshot:
         doc = self.text_document(state)
         text = doc.source if doc is not None else ""
         version = doc.version if doc is not None else None
@@ -131,16 +203,7 @@ class MergelintServer(LanguageServer):
         if unknown:
             self.tell_once(f"unknown rule(s) in the settings: {', '.join(unknown)} (see `mergelint rules`)")
         encoding = str(self.workspace.position_encoding or "utf-16")
-        return (
-            self.key_now(state),
-            version,
-            text,
-            state.path,
-            effective,
-            encoding,
-            self.client_settings.enable,
-            self.base_dir(state),
-        )
+        return Snapshot(self.key_now(state), version, text, state.path, effective, encoding, self.client_settings.enable, self.base_dir(state))
 
     def _deliver(self, state: DocState, analysis: Analysis) -> None:
         if self.caps.pull_diagnostics:
@@ -168,14 +231,26 @@ class MergelintServer(LanguageServer):
             types.PublishDiagnosticsParams(uri=uri, diagnostics=list(diagnostics), version=version)
         )
 
-    async def current(self, uri: str) -> tuple[DocState, Analysis] | None:
+    async def document_request(self, uri: str) -> DocumentRequest | None:
+        """What a request about `uri` reads, once its analysis is current; None for a document not open."""
         state = self.state(uri)
         if state is None:
             return None
         analysis = await self.scheduler.current(state)
         if analysis is None or state.closed:
             return None
-        return state, analysis
+        base_dir = self.base_dir(state)
+        effective, _ = settings.effective(state.directory, self.client_settings)
+        return DocumentRequest(
+            uri=state.uri,
+            analysis=analysis,
+            caps=self.caps,
+            session=self.session,
+            diagnostics=self.diagnostics(state, analysis),
+            base_dir=base_dir,
+            folders=self.folders(),
+            inspector=facts.inspector(base_dir, effective.online),
+        )
 
     def recheck_all(self) -> None:
         self.settings_generation += 1
@@ -226,217 +301,31 @@ def _settings_file_location(problem: SettingsError) -> list[types.DiagnosticRela
     return [types.DiagnosticRelatedInformation(location=types.Location(uri=from_fs_path(problem.path), range=at), message=str(problem))]
 
 
-def _inspector(server: MergelintServer, state: DocState):
-    effective, _ = settings.effective(state.directory, server.client_settings)
-    return facts.inspector(server.base_dir(state), effective.online)
-
-
 def build() -> MergelintServer:
     server = MergelintServer()
-
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: MergelintServer, params: types.InitializeParams):
-        ls.caps = Resolved.of(params.capabilities)
-        ls.initial_settings = settings.section(params.initialization_options)
-        parsed, problems = settings.parse(ls.initial_settings)
-        ls.client_settings = parsed
-        for problem in problems:
-            log.warning("settings: %s", problem)
-        if ls.caps.pull_diagnostics:
-            ls.feature(
-                types.TEXT_DOCUMENT_DIAGNOSTIC,
-                types.DiagnosticOptions(identifier=DIAGNOSTIC_ID, inter_file_dependencies=False, workspace_diagnostics=False),
-            )(pull_diagnostics)
-
-    @server.feature(types.INITIALIZED)
-    async def initialized(ls: MergelintServer, params: types.InitializedParams):
-        registrations = []
-        if ls.caps.configuration_registration:
-            registrations.append(
-                types.Registration(
-                    id=f"mergelint-configuration-{ls.session}",
-                    method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
-                    register_options=types.DidChangeConfigurationRegistrationOptions(section=settings.SECTION),
-                )
-            )
-        if ls.caps.watched_files_registration:
-            registrations.append(
-                types.Registration(
-                    id=f"mergelint-settings-files-{ls.session}",
-                    method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                    register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                        watchers=[types.FileSystemWatcher(glob_pattern=_SETTINGS_FILES)]
-                    ),
-                )
-            )
-        if registrations:
-            try:
-                await asyncio.wait_for(
-                    ls.client_register_capability_async(types.RegistrationParams(registrations=registrations)), 10
-                )
-            except Exception as e:  # noqa: BLE001
-                log.info("client/registerCapability refused: %s", e)
-        await ls.fetch_settings()
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(ls: MergelintServer, params: types.DidChangeConfigurationParams):
-        sent = params.settings
-        if isinstance(sent, dict) and isinstance(sent.get(settings.SECTION), dict):
-            ls.apply_settings(sent)
-        elif ls.caps.configuration:
-            await ls.fetch_settings()
-        elif isinstance(sent, dict) and sent:
-            ls.apply_settings(sent)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched_files(ls: MergelintServer, params: types.DidChangeWatchedFilesParams):
-        ls.settings_files_changed()
-
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: MergelintServer, params: types.DidOpenTextDocumentParams):
-        item = params.text_document
-        path = to_fs_path(item.uri) or item.uri
-        if not is_yaml(item.language_id, path):
-            return
-        settings.forget_project_files()  # a settings file may have changed while nothing was open
-        key = unquote(item.uri)
-        old = ls.docs.get(key)
-        state = DocState(item.uri, path, item.language_id, generation=(old.generation + 1) if old else 1)
-        if old is not None:
-            old.closed = True
-        ls.docs[key] = state
-        ls.scheduler.request(state)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: MergelintServer, params: types.DidChangeTextDocumentParams):
-        state = ls.state(params.text_document.uri)
-        if state is None:
-            return
-        state.generation += 1
-        ls.scheduler.request(state)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: MergelintServer, params: types.DidSaveTextDocumentParams):
-        name = os.path.basename(to_fs_path(params.text_document.uri) or "")
-        if name in ("pyproject.toml", ".mergelint.toml"):
-            ls.settings_files_changed()
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: MergelintServer, params: types.DidCloseTextDocumentParams):
-        state = ls.docs.pop(unquote(params.text_document.uri), None)
-        if state is None:
-            return
-        state.closed = True
-        ls.settings_problems.pop(state.uri, None)
-        ls.scheduler._wake(state)
-        if not ls.caps.pull_diagnostics:
-            ls.publish(state.uri, [])
-
-    async def pull_diagnostics(ls: MergelintServer, params: types.DocumentDiagnosticParams):
-        found = await ls.current(params.text_document.uri)
-        if found is None:
-            return types.RelatedFullDocumentDiagnosticReport(items=[])
-        state, analysis = found
-        result_id = f"{ls.session}:{analysis.key[0]}:{analysis.key[1]}"
-        if params.previous_result_id == result_id:
-            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
-        return types.RelatedFullDocumentDiagnosticReport(items=ls.diagnostics(state, analysis), result_id=result_id)
-
-    @server.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(
-            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll, actions.FIX_ALL],
-            resolve_provider=True,
-        ),
-    )
-    async def code_action(ls: MergelintServer, params: types.CodeActionParams):
-        found = await ls.current(params.text_document.uri)
-        if found is None:
-            return None
-        state, analysis = found
-        # Fixes may parse the text again (and fix-all re-checks it): off the event loop.
-        loop = asyncio.get_running_loop()
-        found_actions = await loop.run_in_executor(
-            None, actions.code_actions, analysis, state.uri, analysis.version, params, ls.caps
-        )
-        return found_actions or None
-
-    @server.feature(types.CODE_ACTION_RESOLVE)
-    async def resolve_code_action(ls: MergelintServer, action: types.CodeAction):
-        data = action.data if isinstance(action.data, dict) else {}
-        uri = data.get(actions.FIX_ALL_DATA)
-        if action.edit is not None or not isinstance(uri, str):
-            return action
-        found = await ls.current(uri)
-        if found is None:
-            return action
-        state, analysis = found
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, actions.resolve, action, analysis, state.uri, ls.caps)
-
-    @server.feature(
-        types.TEXT_DOCUMENT_COMPLETION,
-        types.CompletionOptions(trigger_characters=[":", "/"], resolve_provider=False),
-    )
-    async def complete(ls: MergelintServer, params: types.CompletionParams):
-        found = await ls.current(params.text_document.uri)
-        if found is None:
-            return None
-        state, analysis = found
-        if not _features_apply(analysis):
-            return types.CompletionList(is_incomplete=False, items=[])
-        # local model folders relative to where the checks resolve them (see base_dir)
-        return completion.complete(analysis.index, params.position, ls.caps, ls.base_dir(state), ls._folders())
-
-    @server.feature(types.TEXT_DOCUMENT_HOVER)
-    async def on_hover(ls: MergelintServer, params: types.HoverParams):
-        found = await ls.current(params.text_document.uri)
-        if found is None:
-            return None
-        state, analysis = found
-        if not _features_apply(analysis):
-            return None
-        inspect_ = _inspector(ls, state)
-        loop = asyncio.get_running_loop()
-        # Model facts read files (and the network when allowed): off the event loop.
-        return await loop.run_in_executor(None, hover.hover, analysis, params.position, ls.caps, inspect_)
-
-    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    async def document_symbol(ls: MergelintServer, params: types.DocumentSymbolParams):
-        found = await ls.current(params.text_document.uri)
-        if found is None:
-            return None
-        state, analysis = found
-        if not _features_apply(analysis):
-            return []
-        loop = asyncio.get_running_loop()
-        found_symbols = await loop.run_in_executor(None, lambda: symbols.document_symbols(tree(analysis), analysis.index))
-        if ls.caps.hierarchical_symbols:
-            return found_symbols
-        return symbols.flatten(found_symbols, state.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
-    async def goto_definition(ls: MergelintServer, params: types.DefinitionParams):
-        found = await ls.current(params.text_document.uri)
-        if found is None:
-            return None
-        state, analysis = found
-        if analysis.status in (BINARY, TOO_LARGE):
-            return None
-        inspect_ = _inspector(ls, state)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, definition.target, analysis, params.position, inspect_)
-
-    @server.feature(types.SHUTDOWN)
-    def shutdown(ls: MergelintServer, params):
-        ls.scheduler.shutdown()
-
+    for route in ROUTES:
+        if route.client_needs is None:
+            server.route(route)
     return server
 
 
-def _features_apply(analysis: Analysis) -> bool:
-    """Whether completion, hover and symbols answer: a readable document that looks like a merge config."""
-    return analysis.status not in (BINARY, TOO_LARGE) and is_candidate(analysis.text)
+def _document_handler(route: Route):
+    """The preamble every document request shares: find the document, wait for its current
+    analysis, take a DocumentRequest of it on the loop, and call the module's `handle`."""
+    module = route.module
+    uri_of = getattr(module, "uri_of", lambda params: params.text_document.uri)
+    unknown = getattr(module, "unknown", lambda params: None)
+
+    async def handler(ls: MergelintServer, params):
+        uri = uri_of(params)
+        request = await ls.document_request(uri) if uri is not None else None
+        if request is None:
+            return unknown(params)
+        if route.run is Run.ON_WORKER:
+            return await asyncio.get_running_loop().run_in_executor(None, module.handle, request, params)
+        return module.handle(request, params)
+
+    return handler
 
 
 def run(tcp: str | None = None) -> None:

@@ -17,7 +17,7 @@ from lsprotocol import types
 
 from checker_support import assert_ranges_inside
 from lsp.actions import code_actions
-from lsp.analysis import CHECKED, analyse
+from lsp.analysis import CHECKED, Snapshot, analyse
 from lsp.capabilities import Resolved
 from mergelint.checker import InputError, check_source, decode
 from mergelint.document import Source
@@ -96,7 +96,7 @@ def replay_fixes(source: Source) -> str:
 
 def check_in_editor(text: str, encoding: str) -> None:
     """The language server's analysis and its quick fixes over the whole document never raise."""
-    analysis = analyse((0, 0), 1, text, PATH, SETTINGS, encoding)
+    analysis = analyse(Snapshot((0, 0), 1, text, PATH, SETTINGS, encoding))
     if analysis.status != CHECKED:
         return
     end = analysis.index.range(len(text), len(text)).end
