@@ -110,7 +110,8 @@ class _Writer(threading.Thread):
 
 class Engine:
     def __init__(self, plan: Plan, *, device: str = "cpu", seed: int | None = None,
-                 on_progress: Callable[[Progress], None] | None = None, mergekit_sort: bool = False):
+                 on_progress: Callable[[Progress], None] | None = None, mergekit_sort: bool = False,
+                 watch: Callable | None = None):
         import torch
 
         self.plan = plan
@@ -127,6 +128,7 @@ class Engine:
         self.on_progress = on_progress or (lambda p: None)
         self._lock = threading.Lock()
         self.mergekit_sort = mergekit_sort
+        self.watch = watch  # watch(name, computed, result): run's verification, on the result while it is in cache
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -237,11 +239,14 @@ class Engine:
                     result = self.module.merge(group, task.shared)
                 except (ValueError, RuntimeError) as e:
                     raise MergeError(f"{task.name}: {self.plan.method.name}: {e}") from None
+        computed = result
         out = _torch_dtype(task.dtype)
         if result.dtype != out:
             result = result.to(out)
         if tuple(result.shape) != tuple(task.shape):
             raise MergeError(f"{task.name}: the merge produced shape {tuple(result.shape)}, expected {task.shape}")
+        if self.watch is not None:
+            self.watch(task.name, computed, result)
         return result
 
     # -- driving ----------------------------------------------------------------------------

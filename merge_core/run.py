@@ -25,7 +25,7 @@ from .lora import load_adapter
 from .output_dir import Interrupted, Output
 from .plan import Model, Plan, Planner
 from .references import ModelReference, ReferenceError, reference_from_value
-from .verify import before_publishing
+from .verify import Watch, before_publishing
 
 TOKENIZER_FILES = (
     "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer.model", "added_tokens.json",
@@ -241,15 +241,16 @@ def _merge(config_text: str, output: Output, options: Options, on_progress, on_p
         try:
             writer = ShardWriter(folder, [Entry(t.name, t.shape, t.dtype) for t in plan.tasks],
                                  options.out_shard_size)
+            watch = Watch()
             engine = Engine(plan, device=options.device, seed=options.seed, on_progress=on_progress,
-                            mergekit_sort=options.mergekit_sort)
+                            mergekit_sort=options.mergekit_sort, watch=watch)
             try:
                 engine.run(writer)
             finally:
                 writer.abort()
             files = writer.finish({"mergelint_version": _version()})
             finish_folder(plan, folder, config_text, output.path, options)
-            verification = before_publishing(folder, options.allow_nonfinite)
+            verification = before_publishing(folder, watch, options.allow_nonfinite)
             output.publish(_version())
         except OSError as e:  # a full disk or a folder gone while writing the output files
             output.discard()

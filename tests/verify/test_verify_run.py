@@ -41,3 +41,40 @@ def test_summary_says_verified(healthy, tmp_path):
     done = CliRunner().invoke(main, ["run", str(_config(tmp_path, healthy.untied, healthy.bf16)), str(out)])
     assert done.exit_code == 0, done.output
     assert done.output.rstrip().endswith(f"in 1 shard(s) to {out}, verified")
+
+
+def test_run_checks_what_it_merged_without_reading_the_output_again(healthy, broken, tmp_path):
+    from merge_core.run import Options, run_merge
+    from merge_core.verify import verify
+
+    poisoned = broken()
+    edit_tensors(poisoned, lambda t: t["model.layers.1.mlp.down_proj.weight"].view(-1)[:3].fill_(math.nan))
+    config = _config(tmp_path, healthy.untied, poisoned).read_text()
+    result = run_merge(config, str(tmp_path / "out"), Options(allow_nonfinite=True))
+    assert result.verification.bytes_read == 0  # measured as merged: no tensor of the output was read back
+    again = verify(str(tmp_path / "out"))  # verify DIR reads them: the same check modules, the same findings
+    assert again.bytes_read > 0
+    assert [(f.check.name, f.file, f.message) for f in result.verification.findings] == \
+        [(f.check.name, f.file, f.message) for f in again.findings]
+    assert [f.check.name for f in again.findings] == ["nonfinite-values"]
+    assert "model.layers.1.mlp.down_proj.weight holds 3 NaN of " in again.findings[0].message
+
+
+def test_fp16_overflow_is_found_before_the_cast(healthy, broken, tmp_path):
+    big = broken()
+    edit_tensors(big, lambda t: t["model.layers.2.self_attn.o_proj.weight"].view(-1)[:5].fill_(40000.0))
+    config = tmp_path / "merge.yml"
+    config.write_text(f"merge_method: linear\nmodels:\n  - model: {big}\n    parameters: {{weight: 2.0}}\n"
+                      f"  - model: {healthy.untied}\n    parameters: {{weight: 1.0}}\nparameters: {{normalize: false}}\n"
+                      "dtype: float32\nout_dtype: float16\n")
+    done = CliRunner().invoke(main, ["run", str(config), str(tmp_path / "out")])
+    assert done.exit_code == 1, done.output
+    assert "model.layers.2.self_attn.o_proj.weight holds 5 +Inf of " in done.output
+    assert ("model.layers.2.self_attn.o_proj.weight: 5 of 1024 values of the merged float32 result were past the "
+            "range of the output dtype float16 before the cast, which made them Inf") in done.output
+
+    config.write_text(config.read_text().replace("float16", "bfloat16"))  # the same merge, saved in range
+    done = CliRunner().invoke(main, ["run", str(config), str(tmp_path / "out")])
+    assert done.exit_code == 0, done.output
+    assert "nonfinite-values" not in done.output and "dtype-overflow" not in done.output
+    assert "warning[norm-outlier] model.layers.2.self_attn.o_proj.weight" in done.output  # still a huge norm
