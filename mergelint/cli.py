@@ -178,17 +178,21 @@ def _expand(paths, walk):
 
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def rules(fmt) -> None:
-    """List every rule: code, name, default severity and summary."""
+@click.option("--verify", "of_verify", is_flag=True, help="List `mergelint verify`'s checks (MVxxx) instead.")
+def rules(fmt, of_verify) -> None:
+    """List every rule: code, name, default severity and summary (--verify: verify's checks)."""
     import json
+
+    from merge_core.verify import CHECKS  # light: torch is imported only when a tensor is read
 
     from .rules import RULES
     from .suppressions import UNUSED
 
-    every = [*RULES, UNUSED]
+    every = CHECKS if of_verify else [*RULES, UNUSED]
     if fmt == "json":
         click.echo(json.dumps([
-            {"code": r.code, "name": r.name, "severity": r.severity, "summary": r.summary, "aliases": list(r.aliases)}
+            {"code": r.code, "name": r.name, "severity": r.severity, "summary": r.summary,
+             "aliases": list(getattr(r, "aliases", ()))}
             for r in every
         ], indent=2))
         return
@@ -199,11 +203,13 @@ def rules(fmt) -> None:
 @main.command()
 @click.argument("rule")
 def explain(rule) -> None:
-    """Print a rule's documentation (by name or code)."""
+    """Print a rule's or a `verify` check's documentation (by name or code)."""
+    from merge_core.verify import CHECKS
+
     from .rules import lookup
     from .suppressions import UNUSED
 
-    found = lookup(rule) or (UNUSED if rule in (UNUSED.code, UNUSED.name) else None)
+    found = lookup(rule) or next((c for c in [UNUSED, *CHECKS] if rule in (c.name, c.code, c.code.lower())), None)
     if found is None:
         _fail(f"unknown rule {rule!r} (see `mergelint rules`)")
         sys.exit(2)

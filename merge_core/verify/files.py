@@ -1,8 +1,9 @@
 """## What it does
 When the folder is a merge output whose merge config was written into it
-(`mergekit_config.yml`, as mergekit and `mergelint run` write it) and the merged models are
-local folders (paths as the config wrote them, from the current directory), compares the
-files beside the weights with theirs: a tokenizer (`tokenizer.json` or `tokenizer.model`),
+(`mergekit_config.yml`, as mergekit and `mergelint run` write it) and the merged models can
+be found (local folders, paths as the config wrote them, from the current directory; else
+Hub ids in the Hugging Face cache, `HF_HUB_CACHE` or `HF_HOME`, at their revision), compares
+the files beside the weights with theirs: a tokenizer (`tokenizer.json` or `tokenizer.model`),
 `generation_config.json` and a chat template (tokenizer_config.json's `chat_template`,
 chat_template.jinja) that an input had and the output lacks. Models that cannot be found
 are skipped, as is a folder with no merge config.
@@ -20,6 +21,7 @@ Use instead: copy the file from the model it should come from (or keep mergekit'
 import os
 
 from ..inspect.files import FileProblem, stat_regular
+from ..inspect.hfcache import cache_dir, find_snapshot, valid_repo_id
 from ..inspect.tokenizer import read_tokenizer
 from .check import Check, Finding
 
@@ -47,10 +49,23 @@ def _inputs(folder) -> list[str]:
         return []  # not a config mergelint can read: nothing to compare with
     found = []
     for ref in refs:
-        p = ref.model.path
-        if os.path.isdir(p) and os.path.realpath(p) != os.path.realpath(folder.path) and p not in found:
+        p = _local(ref.model)
+        if p is not None and os.path.realpath(p) != os.path.realpath(folder.path) and p not in found:
             found.append(p)
     return found
+
+
+def _local(model) -> str | None:
+    """A merged model's folder: a local path, else its Hub id's snapshot in the Hugging Face cache."""
+    if os.path.isdir(model.path):
+        return model.path
+    if not valid_repo_id(model.path):
+        return None
+    try:
+        snapshot = find_snapshot(cache_dir(), model.path, model.revision)
+    except FileProblem:
+        return None  # a broken cache entry: `mergelint check` reports it
+    return snapshot.directory if snapshot is not None else None
 
 
 def _has(directory: str, *names: str) -> bool:

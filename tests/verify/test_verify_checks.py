@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 
 import pytest
-from verify_support import edit_config, edit_tensors, merge_models, torch
+from verify_support import edit_config, edit_tensors, merge_models, tiny_models, torch
 
 from merge_core.verify import CHECKS, verify
 
@@ -219,6 +220,15 @@ def test_docs_list_every_check():
     assert all(f"### {c.name} ({c.code}, {c.severity})" in text for c in CHECKS)
 
 
+def test_docs_are_the_checks_docstrings():
+    from pathlib import Path
+
+    from merge_core.verify.docs import render
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "verify.md").read_text()
+    assert render(CHECKS) in text  # one source: edit the check module's docstring, then paste render(CHECKS)
+
+
 def test_files_the_inputs_had_and_the_output_lost(broken):
     folder = broken("merged")
     (folder / "generation_config.json").unlink()
@@ -276,3 +286,21 @@ def test_compare_with_mergekit_output_of_the_same_config(healthy, tmp_path, monk
                    MergeOptions(quiet=True, copy_tokenizer=True, write_model_card=False))
     assert mergekit is not None and verify(str(ours), compare=str(theirs)).findings == []
     assert verify(str(theirs)).findings == []  # mergekit's output is healthy too: no false alarm
+
+
+def test_files_lost_against_hub_inputs_in_the_hugging_face_cache(healthy, broken, tmp_path, monkeypatch):
+    cache = str(tmp_path / "hub")
+    tiny_models.add_to_cache(cache, "org/tiny-untied", tiny_models.folder_files(healthy.untied))
+    folder = broken("merged")
+    (folder / "mergekit_config.yml").write_text("merge_method: linear\nmodels:\n  - model: org/tiny-untied\n"
+                                               "    parameters: {weight: 1.0}\n")
+    monkeypatch.setenv("HF_HUB_CACHE", cache)
+    assert names(folder) == []  # the output has what the cached input has
+    (folder / "generation_config.json").unlink()
+    snapshot = os.path.join(cache, "models--org--tiny-untied", "snapshots")
+    [(name, _, message)] = found(folder)
+    assert name == "files-lost" and message.startswith(snapshot)
+    assert message.endswith("has a generation_config.json but the output has none: it generates with the "
+                            "library's defaults")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
+    assert names(folder) == []  # not in the cache: skipped

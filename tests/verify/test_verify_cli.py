@@ -159,3 +159,20 @@ def test_bad_input_exits_2_through_the_cli(broken):
     [item] = json.loads(done.stdout)
     assert item["rule"] == "unreadable-model" and item["path"] == str(folder)
     assert not (folder / "unpickled.marker").exists()
+
+
+def test_rules_verify_lists_the_checks_and_explain_prints_their_docs():
+    from click.testing import CliRunner
+
+    from merge_core.verify import CHECKS
+    from mergelint.cli import main
+
+    listed = CliRunner().invoke(main, ["rules", "--verify"]).output.splitlines()
+    assert [line.split()[:3] for line in listed] == [[c.code, c.name, c.severity] for c in CHECKS]
+    as_json = json.loads(CliRunner().invoke(main, ["rules", "--verify", "--format", "json"]).output)
+    assert [r["code"] for r in as_json] == [c.code for c in CHECKS]
+    for check in CHECKS:
+        by_code, by_name = (CliRunner().invoke(main, ["explain", key]) for key in (check.code, check.name))
+        assert by_code.exit_code == 0 and by_code.output == by_name.output
+        assert by_code.output.startswith(f"# {check.name} ({check.code})\n\nDefault severity: {check.severity}. ")
+        assert check.docs in by_code.output and "## Why is this bad?" in by_code.output
