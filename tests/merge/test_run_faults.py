@@ -92,7 +92,8 @@ def test_signals_at_random_points(zoo, made, setup):
         elif weights(out) == new:
             state = "new"
             loadable(out)
-            assert proc.returncode == 0 or "the new merge is in place" in err, err
+            # "wrote" already told the user where the new merge is, before the signal ended the process
+            assert proc.returncode == 0 or over or "the new merge is in place" in err, err
         else:
             state = "previous"
             assert weights(out) == old and "was left as it was" in err, err
