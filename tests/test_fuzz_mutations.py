@@ -127,3 +127,18 @@ def test_moving_the_last_line_of_a_file_without_final_newline():
     for edit in d.fixes[0].edits:
         assert edit.range.end.line < len(lines) and edit.range.end.column <= len(lines[edit.range.end.line])
     assert fix_source(Source(text))[0].text == text.replace("\nnormalize: true", "\n  normalize: true\n")
+
+
+def test_a_misspelt_parameter_whose_key_holds_a_colon_moves_with_its_value():
+    """`density:: 0.5` is the key `density:`: its value was cut at the key's own colon (`density: : 0.5`)."""
+    text = "merge_method: ties\nbase_model: b\nmodels:\n  - model: a\n    weight: 1.0\n    density:: 0.5\n"
+    assert fix_source(Source(text))[0].text == (
+        "merge_method: ties\nbase_model: b\nmodels:\n  - model: a\n    parameters:\n      weight: 1.0\n      density: 0.5\n")
+
+
+def test_a_flow_key_without_a_value_is_not_moved():
+    """`{model: a, density 0.5}` holds the key `density 0.5` and no value: there is nothing to move (it raised)."""
+    text = "merge_method: ties\nbase_model: b\nmodels:\n  - {model: a, parameters: {weight: 1.0}, density 0.5}\n"
+    (d,) = [d for d in check_text(text) if d.rule == "unknown-key"]
+    assert "did you mean the parameter 'density'" in d.message and d.fixes == []
+    assert fix_source(Source(text))[0].text == text

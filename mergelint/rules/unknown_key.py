@@ -105,13 +105,17 @@ def _move_under_parameters(ctx: Context, owner, key, value, name: str | None = N
     if text is None or not (value.is_scalar or value.flow):
         return None
     source = ctx.source
+    # what follows the key: the key itself may hold a colon (`density:: 0.5` is the key `density:`)
+    rest = text[source.offset(key.range.end) - source.offset(key.range.start):]
+    if not rest.lstrip().startswith(":"):
+        return None  # a key with no value (`{density 0.5}`): nothing to move
     if not (owner.range.start <= key.range.start and value.range.end <= owner.range.end):
         return None  # merged in with `<<` from an anchor elsewhere: moving it would change the anchor
     if owner.key_node("parameters") is not None:
         delete = delete_flow_pair(source, owner, key) if owner.flow else delete_pair_lines(source, key, value)
         if delete is None:
             return None
-        value_text = text[text.index(":") + 1 :].strip()
+        value_text = rest.lstrip()[1:].strip()
         comment = trailing_comment(source, value)
         params = owner.get("parameters")
         if comment and not owner.flow:
@@ -125,7 +129,7 @@ def _move_under_parameters(ctx: Context, owner, key, value, name: str | None = N
             return None
         edits = (add, delete)
     elif owner.flow:
-        edits = (Edit(Range(key.range.start, value.range.end), f"parameters: {{{name}{text[source.offset(key.range.end) - source.offset(key.range.start):]}}}"),)
+        edits = (Edit(Range(key.range.start, value.range.end), f"parameters: {{{name}{rest}}}"),)
     else:
         # No parameters yet: nest the pair where it stands.
         indent = " " * (key.range.start.column + 2)
