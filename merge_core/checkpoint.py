@@ -13,7 +13,6 @@ import json
 import mmap
 import os
 from dataclasses import dataclass
-from typing import Any
 
 from .errors import ModelError
 from .inspect.safetensors import HeaderError, read_entries
@@ -52,7 +51,7 @@ class TensorInfo:
     name: str
     dtype: str  # torch dtype name
     shape: tuple[int, ...]
-    file: "SafetensorsFile"
+    file: "SafetensorsFile | PickleFile"
     start: int  # absolute byte offsets in the file
     end: int
 
@@ -151,15 +150,49 @@ class SafetensorsFile:
             self._fd = None
 
 
+class PickleFile:
+    """One pytorch_model*.bin file, loaded only when asked (`--allow-pickle`): with weights_only=True,
+    so a pickle that would build anything but tensors is refused, and mmap=True, so its tensors stay
+    file-backed pages until read. Offers SafetensorsFile's reading interface."""
+
+    def __init__(self, path: str):
+        import torch
+
+        self.path = path
+        try:
+            self._state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except Exception as e:  # noqa: BLE001 - any failure is this file's fault
+            raise ModelError(f"{path}: cannot load with weights_only=True: {e}") from None
+        if not isinstance(self._state, dict):
+            raise ModelError(f"{path}: holds a {type(self._state).__name__}, not a state dict of tensors")
+        self.tensors: dict[str, TensorInfo] = {}
+        for name, t in self._state.items():
+            if not isinstance(t, torch.Tensor):
+                raise ModelError(f"{path}: {name} is a {type(t).__name__}, not a tensor")
+            self.tensors[name] = TensorInfo(name, str(t.dtype).removeprefix("torch."), tuple(t.shape), self, 0,
+                                            t.numel() * t.element_size())
+
+    def view(self, info: TensorInfo):
+        return self._state[info.name]
+
+    def release(self, info: TensorInfo) -> None:
+        pass  # torch owns the mapping: its pages are file-backed and reclaimable
+
+    def prefetch(self, info: TensorInfo) -> None:
+        pass
+
+    def close(self) -> None:
+        self._state = {}
+
+
 class Checkpoint:
     """The weights of one model folder: tensor name -> TensorInfo, over one or more shards."""
 
     def __init__(self, folder: str, label: str, allow_pickle: bool = False):
         self.folder = folder
         self.label = label
-        self.files: list[SafetensorsFile] = []
+        self.files: list[SafetensorsFile | PickleFile] = []
         self.tensors: dict[str, TensorInfo] = {}
-        self.pickle_files: list[str] = []
         index = os.path.join(folder, "model.safetensors.index.json")
         single = os.path.join(folder, "model.safetensors")
         if os.path.exists(index):
@@ -184,44 +217,25 @@ class Checkpoint:
                         "code when loaded. Convert them to safetensors, or pass --allow-pickle to load them "
                         "with torch.load(weights_only=True)"
                     )
-                self.pickle_files = [os.path.join(folder, b) for b in bins]
-                self._load_pickles()
+                for b in bins:
+                    self._add(os.path.join(folder, b), PickleFile)
 
-    def _add(self, path: str) -> None:
+    def _add(self, path: str, kind=SafetensorsFile) -> None:
         if not os.path.exists(path):
             raise ModelError(f"{self.label}: shard {path} listed in the index is missing")
-        f = SafetensorsFile(path)
+        f = kind(path)
         self.files.append(f)
         for name, info in f.tensors.items():
             self.tensors.setdefault(name, info)
 
-    def _load_pickles(self) -> None:
-        import torch
-
-        self._pickled: dict[str, Any] = {}
-        for path in self.pickle_files:
-            try:
-                sd = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-            except Exception as e:  # noqa: BLE001 - any failure is this file's fault
-                raise ModelError(f"{path}: cannot load with weights_only=True: {e}") from None
-            for name, t in sd.items():
-                self._pickled[name] = t
-                info = TensorInfo(name, str(t.dtype).removeprefix("torch."), tuple(t.shape), None, 0,
-                                  t.numel() * t.element_size())
-                self.tensors.setdefault(name, info)
-
     def read(self, info: TensorInfo):
-        if info.file is None:
-            return self._pickled[info.name]
         return info.file.view(info)
 
     def release(self, info: TensorInfo) -> None:
-        if info.file is not None:
-            info.file.release(info)
+        info.file.release(info)
 
     def prefetch(self, info: TensorInfo) -> None:
-        if info.file is not None:
-            info.file.prefetch(info)
+        info.file.prefetch(info)
 
     def close(self) -> None:
         for f in self.files:

@@ -395,7 +395,9 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
               help="Also compare every tensor with this model folder's (names, shapes, largest differences).")
 @click.option("--atol", type=float, default=0.0, show_default=True,
               help="With --compare: differences up to this are not reported.")
-def verify(folder, fmt, strict, color, reference, atol) -> None:
+@click.option("--allow-pickle", is_flag=True,
+              help="Read pytorch_model*.bin weights (with torch's weights_only loader, which builds only tensors).")
+def verify(folder, fmt, strict, color, reference, atol, allow_pickle) -> None:
     """Check a model FOLDER (a merge output, any Hugging Face model) tensor by tensor: NaN/Inf, missing
     layers, the head against tie_word_embeddings, vocabulary and shapes against config.json, norm
     outliers, the index. Exit 0 clean, 1 a problem found, 2 not a model folder or unreadable."""
@@ -408,7 +410,7 @@ def verify(folder, fmt, strict, color, reference, atol) -> None:
     from .verify_report import as_results
 
     try:
-        report = verify_folder(folder, compare=reference, atol=atol)
+        report = verify_folder(folder, compare=reference, atol=atol, allow_pickle=allow_pickle)
     except Exception as e:  # never a traceback for the user; the details on request
         if os.environ.get("MERGELINT_DEBUG"):
             raise

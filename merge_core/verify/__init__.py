@@ -41,10 +41,11 @@ class Report:
 
 
 def verify(path: str, on_tensor=None, compare: str | None = None, atol: float = 0.0,
-           stats: dict[str, Stats] | None = None) -> Report:
+           stats: dict[str, Stats] | None = None, allow_pickle: bool = False) -> Report:
     """Every check over the model folder `path`; with `compare`, its tensors against that folder's too.
-    With `stats` (a Watch's, measured while the tensors were merged) the tensors are not read."""
-    folder, findings = open_folder(path)
+    With `stats` (a Watch's, measured while the tensors were merged) the tensors are not read.
+    `allow_pickle`: pickled weights are read (see folder.open_folder), in both folders."""
+    folder, findings = open_folder(path, allow_pickle)
     report = Report(path, findings)
     if folder is None:
         return report
@@ -56,7 +57,7 @@ def verify(path: str, on_tensor=None, compare: str | None = None, atol: float = 
         for module in MODULES:
             report.findings.extend(module.run(folder, stats))
         if compare is not None:
-            report.findings.extend(compare_mod.compare(folder, compare, atol))
+            report.findings.extend(compare_mod.compare(folder, compare, atol, allow_pickle))
     finally:
         folder.close()
     return report

@@ -21,9 +21,9 @@ from .stream import CHUNK
 CHECK = Check("MV201", "differs-from-reference", "warning", "A tensor differs from the reference folder's")
 
 
-def compare(folder, ref_path: str, atol: float = 0.0) -> list[Finding]:
+def compare(folder, ref_path: str, atol: float = 0.0, allow_pickle: bool = False) -> list[Finding]:
     """Findings of `folder` against the model folder `ref_path` (its own unreadable files included)."""
-    ref, problems = open_folder(ref_path)
+    ref, problems = open_folder(ref_path, allow_pickle)
     findings = [Finding(f.check, "", f"{ref_path}: {f.message}") for f in problems]
     if ref is None:
         return findings

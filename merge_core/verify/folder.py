@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from ..checkpoint import SafetensorsFile, TensorInfo
+from ..checkpoint import PickleFile, SafetensorsFile, TensorInfo
 from ..errors import ModelError
 from ..inspect.files import FileProblem, read_json, stat_regular
 from .check import Finding
@@ -24,7 +24,7 @@ SINGLE = "model.safetensors"
 class ModelFolder:
     path: str
     config: dict
-    shards: list[SafetensorsFile] = field(default_factory=list)
+    shards: list[SafetensorsFile | PickleFile] = field(default_factory=list)
     tensors: dict[str, TensorInfo] = field(default_factory=dict)
     weight_map: dict[str, str] | None = None  # the index's tensor -> shard, if there is an index
     index_metadata: dict = field(default_factory=dict)
@@ -60,8 +60,10 @@ def _why(path: str, message: str) -> str:
     return message
 
 
-def open_folder(path: str) -> tuple[ModelFolder | None, list[Finding]]:
-    """The folder and what is wrong with its files; None when it is not a readable model folder."""
+def open_folder(path: str, allow_pickle: bool = False) -> tuple[ModelFolder | None, list[Finding]]:
+    """The folder and what is wrong with its files; None when it is not a readable model folder.
+    Pickled weights (pytorch_model*.bin) are read only with `allow_pickle`, and then with torch's
+    weights_only loader, which refuses a pickle that builds anything but tensors."""
     findings: list[Finding] = []
     if not os.path.isdir(path):
         what = "does not exist" if not os.path.lexists(path) else "is not a folder"
@@ -94,16 +96,23 @@ def open_folder(path: str) -> tuple[ModelFolder | None, list[Finding]]:
         folder.listed = [SINGLE]
     else:
         folder.listed = [n for n in names if n.endswith(".safetensors") and not n.startswith("adapter_model")]
+    kind = SafetensorsFile
+    if not folder.listed and allow_pickle:
+        folder.listed, kind = [n for n in names if n.startswith("pytorch_model") and n.endswith(".bin")], PickleFile
     if not folder.listed:
         pickles = [n for n in names if n.endswith((".bin", ".pt", ".pth"))]
-        if pickles:
+        if pickles and allow_pickle:
+            message = (f"{path} holds pickled weights ({', '.join(pickles)}) but no pytorch_model*.bin, the names "
+                       "transformers loads")
+        elif pickles:
             message = (f"{path} holds only pickled weights ({', '.join(pickles)}), which mergelint never unpickles "
-                       "(loading a pickle can run code): convert them to safetensors to verify them")
+                       "without --allow-pickle (loading a pickle can run code): convert them to safetensors, or "
+                       "pass --allow-pickle to read them with torch's weights_only loader")
         else:
             message = f"{path} has no weights (no model.safetensors, no safetensors shards)"
         return None, [Finding(UNREADABLE_MODEL, "", message)]
     for name in folder.listed:
-        _add_shard(folder, name, findings)
+        _add_shard(folder, name, findings, kind)
     return folder, findings
 
 
@@ -114,11 +123,11 @@ def _names(path: str) -> list[str]:
         return []
 
 
-def _add_shard(folder: ModelFolder, name: str, findings: list[Finding]) -> None:
+def _add_shard(folder: ModelFolder, name: str, findings: list[Finding], kind=SafetensorsFile) -> None:
     path = os.path.join(folder.path, name)
     try:
         stat_regular(path)
-        shard = SafetensorsFile(path)
+        shard = kind(path)
     except FileProblem as e:
         where = f" (listed in {INDEX})" if folder.weight_map is not None else ""
         findings.append(Finding(UNREADABLE_FILE, name, f"{name}{where}: {e.message}"))

@@ -161,6 +161,47 @@ def test_bad_input_exits_2_through_the_cli(broken):
     assert not (folder / "unpickled.marker").exists()
 
 
+def _pickled(broken_folder):
+    """The folder's weights as pytorch_model.bin (torch.save of its state dict), in place."""
+    import torch
+    from safetensors.torch import load_file
+
+    torch.save(load_file(str(broken_folder / "model.safetensors")), broken_folder / "pytorch_model.bin")
+    (broken_folder / "model.safetensors").unlink()
+    return broken_folder
+
+
+def test_allow_pickle_reads_a_pickled_model_as_its_safetensors_twin(healthy, broken):
+    folder = _pickled(broken())
+    assert [f.check.name for f in verify(str(folder)).findings] == ["unreadable-model"]
+    report = verify(str(folder), allow_pickle=True)
+    twin = verify(str(healthy.untied))
+    assert report.findings == [] and report.usable and report.tensors == twin.tensors
+    assert report.bytes_read == twin.bytes_read
+    # --compare reads both sides with the same loader, and a pickled NaN is found like any other
+    done = cli("--allow-pickle", "--compare", healthy.untied, folder)
+    assert done.returncode == 0, done.stderr + done.stdout
+    import shutil
+
+    import torch
+
+    edit = shutil.copytree(folder, folder.parent / "edited")
+
+    state = torch.load(edit / "pytorch_model.bin", weights_only=True)
+    state["model.layers.1.self_attn.q_proj.weight"].view(-1)[:3] = float("inf")
+    torch.save(state, edit / "pytorch_model.bin")
+    done = cli("--allow-pickle", edit)
+    assert done.returncode == 1 and "model.layers.1.self_attn.q_proj.weight holds 3" in done.stdout, done.stdout
+
+
+def test_allow_pickle_never_runs_a_hostile_pickle(broken):
+    folder = _bad(broken, "pickle-only")
+    done = cli("--allow-pickle", folder)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "unreadable-file" in done.stdout and "cannot load with weights_only=True" in done.stdout, done.stdout
+    assert not (folder / "unpickled.marker").exists()
+
+
 def test_rules_verify_lists_the_checks_and_explain_prints_their_docs():
     from click.testing import CliRunner
 
