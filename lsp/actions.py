@@ -191,13 +191,11 @@ FIX_ALL_DATA = "mergelintFixAll"  # the key of a fix-all action's data: the docu
 
 
 def fix_all_edit(analysis: Analysis, uri: str, version, caps: Resolved) -> types.WorkspaceEdit | None:
-    from mergelint.fixing import fix_source
+    from mergelint.fixing import apply_fixes
 
-    from mergelint.settings import Settings
-
-    if analysis.status != CHECKED or analysis.source is None:
+    if analysis.status != CHECKED:
         return None
-    fixed, _, applied = fix_source(analysis.source, analysis.settings or Settings())
+    fixed, _, applied = apply_fixes(analysis.context)  # the live check's context: same folder, same settings
     if not applied or fixed.text == analysis.text:
         return None
     edits = minimal_edits(analysis.index, analysis.text, fixed.text)

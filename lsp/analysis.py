@@ -1,7 +1,8 @@
 """One check of one document version: the checker's findings and their LSP form.
 
-`analyse` is a pure function of a `Snapshot` (text, path, settings, encoding); the server runs it
-on a worker thread and keeps the newest result per document. Documents that do not
+`analyse` is a pure function of a `Snapshot` (text, path, settings, base folder, encoding); the
+server runs it on a worker thread and keeps the newest result per document. The check's context
+stays with its result: fix-all, hover and go-to-definition read the same one. Documents that do not
 look like merge configs, binary garbage and huge pastes get no findings.
 """
 
@@ -12,7 +13,8 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
-from mergelint.checker import check_source
+from mergelint.check_context import CheckContext
+from mergelint.checker import check
 from mergelint.diagnostics import Diagnostic
 from mergelint.discover import _SIGNATURE  # the one definition of "looks like a merge config"
 from mergelint.document import Source
@@ -62,10 +64,14 @@ class Analysis:
     text: str
     index: LineIndex
     status: str
-    source: Source | None = None
+    context: CheckContext  # what the check read (and a fix-all re-check reads)
     findings: list[Diagnostic] = field(default_factory=list)
     diagnostics: list[types.Diagnostic] = field(default_factory=list)  # parallel to findings
-    settings: Settings | None = None
+
+    @property
+    def source(self) -> Source | None:
+        """The checked text; None where the document was not checked."""
+        return self.context.source if self.status == CHECKED else None
 
     def pairs(self):
         return zip(self.findings, self.diagnostics)
@@ -98,16 +104,19 @@ class Snapshot:
     enabled: bool = True
     base_dir: str | None = None
 
+    def context(self) -> CheckContext:
+        return CheckContext(Source(self.text, self.path), self.settings, self.base_dir)
+
 
 def analyse(snap: Snapshot) -> Analysis:
     key, version, text = snap.key, snap.version, snap.text
-    index = LineIndex(text, snap.encoding)
+    index, context = LineIndex(text, snap.encoding), snap.context()
     if not snap.enabled:
-        return Analysis(key, version, text, index, DISABLED)
+        return Analysis(key, version, text, index, DISABLED, context)
     if is_binary(text):
-        return Analysis(key, version, text, index, BINARY)
+        return Analysis(key, version, text, index, BINARY, context)
     if not looks_like_config(text):
-        return Analysis(key, version, text, index, NOT_CONFIG)
+        return Analysis(key, version, text, index, NOT_CONFIG, context)
     if len(text) > LIVE_LIMIT:
         message = (
             f"not checked as you type: the document is {len(text) / 2**20:.1f} MiB, over the "
@@ -116,8 +125,7 @@ def analyse(snap: Snapshot) -> Analysis:
         diag = types.Diagnostic(
             range=index.range(0, 0), message=message, severity=types.DiagnosticSeverity.Information, source="mergelint"
         )
-        return Analysis(key, version, text, index, TOO_LARGE, diagnostics=[diag])
-    source = Source(text, snap.path)
-    findings = check_source(source, snap.settings, base_dir=snap.base_dir)
-    diagnostics = [to_lsp(f, source, index) for f in findings]
-    return Analysis(key, version, text, index, CHECKED, source, findings, diagnostics, snap.settings)
+        return Analysis(key, version, text, index, TOO_LARGE, context, diagnostics=[diag])
+    findings = check(context)
+    diagnostics = [to_lsp(f, context.source, index) for f in findings]
+    return Analysis(key, version, text, index, CHECKED, context, findings, diagnostics)

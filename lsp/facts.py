@@ -17,10 +17,6 @@ MODEL_FILE = "config.json"
 ADAPTER_FILE = "adapter_config.json"
 
 
-def inspector(base_dir: str | None, online: bool) -> Inspector:
-    return Inspector(base_dir, online=online)
-
-
 def _part_markdown(label: str, mpath: ModelPath, inspect: Inspector) -> str:
     res = inspect.resolve(mpath)
     head = f"{label} `{mpath}`"

@@ -120,4 +120,4 @@ def _run(snap: Snapshot) -> Analysis:
             severity=types.DiagnosticSeverity.Information,
             source="mergelint",
         )
-        return Analysis(snap.key, snap.version, snap.text, index, FAILED, diagnostics=[diag])
+        return Analysis(snap.key, snap.version, snap.text, index, FAILED, snap.context(), diagnostics=[diag])

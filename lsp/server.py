@@ -33,7 +33,7 @@ from mergelint import __version__
 from mergelint.checker import unknown_rule_names
 from mergelint.settings import SettingsError
 
-from . import facts, settings, stdio
+from . import settings, stdio
 from .analysis import CHECKED, Analysis, Snapshot
 from .capabilities import Resolved
 from .documents import DocState
@@ -239,17 +239,13 @@ class MergelintServer(LanguageServer):
         analysis = await self.scheduler.current(state)
         if analysis is None or state.closed:
             return None
-        base_dir = self.base_dir(state)
-        effective, _ = settings.effective(state.directory, self.client_settings)
         return DocumentRequest(
             uri=state.uri,
             analysis=analysis,
             caps=self.caps,
             session=self.session,
             diagnostics=self.diagnostics(state, analysis),
-            base_dir=base_dir,
             folders=self.folders(),
-            inspector=facts.inspector(base_dir, effective.online),
         )
 
     def recheck_all(self) -> None:

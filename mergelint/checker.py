@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 
-from merge_core.inspect import Inspector
-
 from . import suppressions
+from .check_context import CheckContext
 from .config_view import ConfigView
 from .diagnostics import Diagnostic
 from .discover import NotARegularFile, open_regular
@@ -54,30 +53,22 @@ def decode(data: bytes, path: str) -> Source:
     return Source(text, path)
 
 
-def check_source(
-    source: Source,
-    settings: Settings = Settings(),
-    *,
-    base_dir: str | None = None,
-    inspector: Inspector | None = None,
-    for_run: bool = False,
-) -> list[Diagnostic]:
-    """Check one file.
-
-    Model references are resolved by `inspector`, or else by an Inspector over
-    `base_dir` (relative model paths resolve against it, as mergekit resolves them
-    against its working directory; default: the current directory) that goes online
-    only when `settings.online` says so. `for_run`: a missing local model is an
-    error, since the merge is about to run here.
-    """
-    facts = Facts(inspector or Inspector(base_dir, online=settings.online), for_run=for_run)
+def check(context: CheckContext) -> list[Diagnostic]:
+    """Check one file, as its context says: model references resolved by its inspector
+    (relative paths against its base folder), a missing local model an error `for_run`."""
+    facts = Facts(context.inspector, for_run=context.for_run)
     with gc_paused():
-        found = _check_source(source, settings, facts)
+        found = _check_source(context.source, context.settings, facts)
         # The per-check memo keeps each document's config view, and so its whole tree: let it
         # go while the collector is still paused, else its first pass after the pause (over
         # the young objects still alive) scans the tree, about 10 ms on a 4,600-line config.
         del facts
     return found
+
+
+def check_source(source: Source, settings: Settings = Settings(), **context) -> list[Diagnostic]:
+    """`check` of a context made here: `base_dir`, `inspector`, `for_run` as CheckContext takes them."""
+    return check(CheckContext(source, settings, **context))
 
 
 def _check_source(source: Source, settings: Settings, facts: Facts) -> list[Diagnostic]:

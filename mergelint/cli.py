@@ -101,9 +101,10 @@ class _Echo:
 
 
 def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, strict, unsafe_fixes) -> int:
-    from .checker import MAX_BYTES, InputError, check_source, decode, read_source, unknown_rule_names
+    from .check_context import CheckContext
+    from .checker import MAX_BYTES, InputError, check, decode, read_source, unknown_rule_names
     from .discover import looks_like_merge_config, walk
-    from .fixing import fix_source, write_atomically
+    from .fixing import apply_fixes, write_atomically
     from .settings import SettingsError, load
 
     code = 0
@@ -127,15 +128,16 @@ def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, con
             if unknown:
                 _fail(f"unknown rule(s): {', '.join(unknown)} (see `mergelint rules`)")
                 sys.exit(2)
+            context = CheckContext(source, settings)  # relative model paths: from here, as mergekit's
             if fix:
-                fixed, diagnostics, applied = fix_source(source, settings, unsafe=unsafe_fixes)
+                fixed, diagnostics, applied = apply_fixes(context, unsafe=unsafe_fixes)
                 if applied:
                     write_atomically(path, fixed.text)
                     click.echo(f"{path}: applied {applied} fix{'es' if applied != 1 else ''}", err=True)
                 _tell_remaining(path, diagnostics, unsafe_fixes)
                 source = fixed
             else:
-                diagnostics = check_source(source, settings)
+                diagnostics = check(context)
         except (InputError, SettingsError) as e:
             _fail(str(e))
             code = 2
@@ -270,19 +272,9 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
     """Lint CONFIG, then merge it into the folder OUT (needs the `merge` extra: torch, safetensors).
 
     mergekit-yaml's options are accepted too (see mergelint/mergekit_flags.py)."""
-    import signal
-
-    from .checker import InputError, check_source, read_source
     from .mergekit_flags import resolve
-    from .output import FORMATS
-    from .settings import SettingsError, load
 
-    try:
-        source = read_source(config)
-        settings = load(os.path.dirname(os.path.abspath(config))).merged((), (), online)
-    except (InputError, SettingsError) as e:
-        _fail(str(e))
-        sys.exit(2)
+    source, settings = _read_for_run(config, online)
     compat = resolve(mergekit, device, seed)
     for line in [] if compat.quiet else compat.ignored:
         _fail(line)
@@ -290,24 +282,14 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
         from .rules import lookup
 
         settings = settings.merged((), [n for n in ("vocab-mismatch",) if lookup(n) is not None], online)
-    diagnostics = check_source(source, settings)
-    shown = [d for d in diagnostics if not (compat.quiet and d.severity == "info")]
-    if shown:
-        click.echo(FORMATS["text"]([(source, shown)], color=sys.stderr.isatty()), err=True)
-    errors = [d for d in diagnostics if d.severity == "error"]
-    if errors:
-        _fail(f"{config}: {len(errors)} error{'s' if len(errors) != 1 else ''}; not merging")
-        sys.exit(1)
+    _lint_for_run(source, settings, compat.quiet)
     # OpenMP threads that spin while waiting compete with the reader/writer threads on small
     # machines, but sleeping at once makes every small op of a chunked loop wake them up:
     # spin briefly, then sleep (libgomp's default spins 30x longer; set before torch loads)
     if "OMP_WAIT_POLICY" not in os.environ:
         os.environ.setdefault("GOMP_SPINCOUNT", "10000")
     try:
-        from merge_core.errors import MergeError
-        from merge_core.output_dir import Interrupted, OutputRefused
-        from merge_core.progress import Bar, JsonLines
-        from merge_core.run import Options, build_plan, describe, run_merge
+        from merge_core.run import Options
         from merge_core.write import parse_size
         import safetensors  # noqa: F401  (merge_core imports them only when merging starts)
         import torch  # noqa: F401
@@ -320,14 +302,54 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
         _fail(f"--out-shard-size: {e}")
         sys.exit(2)
     if compat.num_threads:
-        import torch
-
         torch.set_num_threads(compat.num_threads)
     options = Options(device=compat.device, dtype=dtype, out_dtype=out_dtype, seed=compat.seed,
                       out_shard_size=shard_size, force=force, allow_crimes=allow_crimes, online=bool(online),
                       allow_pickle=allow_pickle, unsafe_truncate_embeddings=unsafe_truncate_embeddings,
                       mergekit_sort=mergekit_sort, copy_tokenizer=compat.copy_tokenizer,
                       write_model_card=compat.write_model_card, allow_nonfinite=allow_nonfinite)
+    _merge(source.text, out, options, compat, dry_run, json_progress)
+
+
+def _read_for_run(config: str, online):
+    """The config's text and the settings of its folder; exit 2 where either cannot be used."""
+    from .checker import InputError, read_source
+    from .settings import SettingsError, load
+
+    try:
+        return read_source(config), load(os.path.dirname(os.path.abspath(config))).merged((), (), online)
+    except (InputError, SettingsError) as e:
+        _fail(str(e))
+        sys.exit(2)
+
+
+def _lint_for_run(source, settings, quiet: bool) -> None:
+    """`check`'s findings, judged as a merge about to run here (a missing local model is an
+    error, as is an adapter the engine cannot apply); exit 1 on any error."""
+    from .check_context import CheckContext
+    from .checker import check
+    from .output import FORMATS
+
+    diagnostics = check(CheckContext(source, settings, for_run=True))
+    shown = [d for d in diagnostics if not (quiet and d.severity == "info")]
+    if shown:
+        click.echo(FORMATS["text"]([(source, shown)], color=sys.stderr.isatty()), err=True)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        _fail(f"{source.path}: {len(errors)} error{'s' if len(errors) != 1 else ''}; not merging")
+        sys.exit(1)
+
+
+def _merge(text: str, out: str, options, compat, dry_run: bool, json_progress: bool) -> None:
+    """The plan (--dry-run: printed) or the merge into OUT, with each way it can end said truthfully."""
+    import signal
+
+    from merge_core.errors import MergeError
+    from merge_core.output_dir import Interrupted, OutputRefused
+    from merge_core.progress import Bar, JsonLines
+    from merge_core.run import build_plan, describe, run_merge
+
+    shard_size = options.out_shard_size
 
     def notes(plan):
         if compat.quiet:
@@ -345,7 +367,7 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
     result = None
     try:
         if dry_run:
-            plan = build_plan(source.text, options)
+            plan = build_plan(text, options)
             try:
                 click.echo(describe(plan, shard_size))
                 notes(plan)
@@ -354,7 +376,7 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
                     m.close()
             return
         progress = JsonLines() if json_progress else (Bar() if sys.stderr.isatty() and not compat.quiet else None)
-        result = run_merge(source.text, out, options, on_progress=progress, on_plan=notes)
+        result = run_merge(text, out, options, on_progress=progress, on_plan=notes)
         if not compat.quiet:
             findings = _verified(result)
             click.echo(f"mergelint: wrote {result.tensors} tensors ({result.bytes_written / 1e9:.2f} GB) "

@@ -6,10 +6,10 @@ import bisect
 import os
 import tempfile
 
-from .checker import InputError, check_source
+from .check_context import CheckContext
+from .checker import InputError, check
 from .diagnostics import Diagnostic, Edit, Fix
 from .document import Position, Source
-from .settings import Settings
 
 # Each round applies every fix that does not conflict with another; a fix that waits is one
 # that needs another's result first (a second key moved under a `parameters:` the first
@@ -77,17 +77,17 @@ def _meet(span, start: Position, end: Position) -> bool:
     return (a == b or start == end) and a <= end and start <= b
 
 
-def fix_source(
-    source: Source, settings: Settings = Settings(), *, unsafe: bool = False
-) -> tuple[Source, list[Diagnostic], int]:
-    """Apply fixes in rounds, each every fix resolve() chooses, then one re-check; until none
-    is left, a round would undo an earlier one, or MAX_ROUNDS. Returns the text, its
-    diagnostics (what is left to fix is in them: `remaining()`), and how many fixes were applied.
+def apply_fixes(context: CheckContext, *, unsafe: bool = False) -> tuple[Source, list[Diagnostic], int]:
+    """Apply fixes in rounds, each every fix resolve() chooses, then one re-check in the same
+    context; until none is left, a round would undo an earlier one, or MAX_ROUNDS. Returns the
+    text, its diagnostics (what is left to fix is in them: `remaining()`), and how many fixes
+    were applied.
     """
     applied = 0
+    source = context.source
     seen = {source.text}
     for _ in range(MAX_ROUNDS):
-        diagnostics = check_source(source, settings)
+        diagnostics = check(context)
         chosen = resolve(diagnostics, unsafe)
         if not chosen:
             return source, diagnostics, applied
@@ -96,8 +96,9 @@ def fix_source(
             return source, diagnostics, applied
         seen.add(text)
         source = Source(text, source.path)
+        context = context.with_source(source)
         applied += len(chosen)
-    return source, check_source(source, settings), applied
+    return source, check(context), applied
 
 
 def remaining(diagnostics: list[Diagnostic], unsafe: bool = False) -> int:

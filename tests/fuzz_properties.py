@@ -19,9 +19,10 @@ from checker_support import assert_ranges_inside
 from lsp.actions import code_actions
 from lsp.analysis import CHECKED, Snapshot, analyse
 from lsp.capabilities import Resolved
+from mergelint.check_context import CheckContext
 from mergelint.checker import InputError, check_source, decode
 from mergelint.document import Source
-from mergelint.fixing import apply_edits, fix_source, resolve
+from mergelint.fixing import apply_edits, apply_fixes, resolve
 from mergelint.settings import Settings
 
 SETTINGS = Settings()
@@ -66,17 +67,17 @@ def check_input(data: bytes, encoding: str = "utf-16") -> str:
 
 def check_fixing(source: Source) -> Source:
     """--fix applies exactly the advertised edits of the fixes it chose, and is idempotent."""
-    fixed, diagnostics, applied = fix_source(source, SETTINGS)
+    fixed, diagnostics, applied = apply_fixes(CheckContext(source, SETTINGS))
     assert_ranges_inside(fixed, diagnostics)
     assert (applied == 0) == (fixed.text == source.text), f"{applied} fixes applied, text changed: {fixed.text != source.text}"
     assert replay_fixes(source) == fixed.text, "--fix changed more than the edits its fixes advertise"
-    again, _, more = fix_source(fixed, SETTINGS)
+    again, _, more = apply_fixes(CheckContext(fixed, SETTINGS))
     assert (more, again.text) == (0, fixed.text), f"fixing the fixed text applied {more} more fix(es)"
     return fixed
 
 
 def replay_fixes(source: Source) -> str:
-    """The text fix_source should give, rebuilt from the advertised edits alone: each round,
+    """The text apply_fixes should give, rebuilt from the advertised edits alone: each round,
     the fixes resolve() chooses out of the diagnostics' own (none of them overlapping), then a
     re-check; until nothing is chosen or a round comes back to an earlier text."""
     seen = {source.text}
@@ -116,14 +117,14 @@ def expected_exit_code(data: bytes, fix: bool) -> int:
         source = decode(data, PATH)
     except InputError:
         return 2
-    diagnostics = fix_source(source, SETTINGS)[1] if fix else check_source(source, SETTINGS)
+    diagnostics = apply_fixes(CheckContext(source, SETTINGS))[1] if fix else check_source(source, SETTINGS)
     return int(any(d.severity == "error" for d in diagnostics))
 
 
 def check_cli(inputs: list[bytes], folder: Path) -> None:
     """The CLI in a real subprocess over these files, once checking (JSON) and once fixing them:
     exit code 0, 1 or 2 as computed in-process, never a traceback or an internal error, and
-    --fix writes what fix_source gives."""
+    --fix writes what apply_fixes gives."""
     paths = []
     for n, data in enumerate(inputs):
         path = folder / f"input-{n}.yml"
@@ -141,5 +142,5 @@ def check_cli(inputs: list[bytes], folder: Path) -> None:
             json.loads(result.stdout)
     for data, path in zip(inputs, paths):
         if expected_exit_code(data, False) != 2:
-            fixed = fix_source(decode(data, PATH), SETTINGS)[0].text
-            assert decode(path.read_bytes(), PATH).text == fixed, f"--fix wrote something else than fix_source into {path.name}"
+            fixed = apply_fixes(CheckContext(decode(data, PATH), SETTINGS))[0].text
+            assert decode(path.read_bytes(), PATH).text == fixed, f"--fix wrote something else than apply_fixes into {path.name}"

@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker_support import STATIC, assert_ranges_inside, check_text, corpus_files, fixture_files
+from mergelint.check_context import CheckContext
 from mergelint.checker import MAX_BYTES, check_source, decode
 from mergelint.document import Source, parse
-from mergelint.fixing import apply_edits, fix_source
+from mergelint.fixing import apply_edits, apply_fixes
 from merge_core.methods import METHODS
 
 # Modest by default (the suite stays fast); MERGELINT_FUZZ_EXAMPLES=5000 for a deeper run.
@@ -182,7 +183,7 @@ def test_random_yaml_never_crashes_and_reads_as_safe_load(text):
 @settings(max_examples=max(EXAMPLES // 3, 1), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(yaml_texts())
 def test_fix_all_terminates_on_random_configs(text):
-    fixed, diagnostics, _ = fix_source(Source(text, "fuzz.yml"))
+    fixed, diagnostics, _ = apply_fixes(CheckContext(Source(text, "fuzz.yml")))
     assert_ranges_inside(fixed, diagnostics)
     list(yaml.safe_load_all(fixed.text))
 

@@ -12,14 +12,15 @@ from click.testing import CliRunner
 
 from checker_support import MODEL_FACT_RULES, STATIC, check_text
 from mergelint import fixing
+from mergelint.check_context import CheckContext
 from mergelint.cli import main
 from mergelint.diagnostics import Diagnostic, Edit, Fix
 from mergelint.document import Position, Range, Source
-from mergelint.fixing import fix_source, resolve
+from mergelint.fixing import apply_fixes, resolve
 
 
 def fix_all(text: str) -> str:
-    return fix_source(Source(text, "config.yml"), STATIC)[0].text
+    return apply_fixes(CheckContext(Source(text, "config.yml"), STATIC))[0].text
 
 
 def chosen_titles(text: str) -> list[str]:
@@ -184,17 +185,17 @@ def _many_fixes(n: int) -> str:
 
 def test_500_fixes_in_one_run_with_few_checks(monkeypatch):
     calls = []
-    check = fixing.check_source
-    monkeypatch.setattr(fixing, "check_source", lambda *a, **k: calls.append(1) or check(*a, **k))
+    check = fixing.check
+    monkeypatch.setattr(fixing, "check", lambda *a, **k: calls.append(1) or check(*a, **k))
     source = Source(_many_fixes(500), "many.yml")
-    fixed, diagnostics, applied = fix_source(source, STATIC)
+    fixed, diagnostics, applied = apply_fixes(CheckContext(source, STATIC))
     assert applied == 500
     assert len(calls) == 2  # one round applies them all, one re-check finds nothing left
     assert check_text(fixed.text) == diagnostics == []
     models = yaml.safe_load(fixed.text)["models"]
     assert [m["parameters"]["weight"] for m in models[:6]] == [1.0, 0.5, 0.25, 1.0, 0.5, 0.25]
     calls.clear()
-    again, _, more = fix_source(fixed, STATIC)
+    again, _, more = apply_fixes(CheckContext(fixed, STATIC))
     assert (more, again.text, len(calls)) == (0, fixed.text, 1)
 
 

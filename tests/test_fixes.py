@@ -10,10 +10,11 @@ import pytest
 import yaml
 
 from checker_support import STATIC, assert_ranges_inside, check_text, fixture_files, load_fixture
+from mergelint.check_context import CheckContext
 from mergelint.checker import check_source
 from mergelint.diagnostics import Diagnostic, Fix
 from mergelint.document import Source
-from mergelint.fixing import apply_edits, fix_source
+from mergelint.fixing import apply_edits, apply_fixes
 
 _COMMENT = re.compile(r"(?:^|\s)(#.*)$")
 
@@ -92,7 +93,7 @@ def test_there_are_fixes_to_test():
 def test_fix_all_converges(path):
     """`--fix` on every fixture: terminates, parses, and leaves no preferred safe fix behind."""
     source = load_fixture(path)
-    fixed, diagnostics, applied = fix_source(source, STATIC)
+    fixed, diagnostics, applied = apply_fixes(CheckContext(source, STATIC))
     assert fixed.text == source.text or applied > 0
     assert not [d for d in diagnostics if d.preferred_fix is not None]
     assert check_source(fixed, STATIC) == diagnostics
@@ -105,7 +106,7 @@ def test_fix_all_converges(path):
 
 
 def fix_all(text: str) -> str:
-    fixed, _, _ = fix_source(Source(text, "config.yml"), STATIC)
+    fixed, _, _ = apply_fixes(CheckContext(Source(text, "config.yml"), STATIC))
     return fixed.text
 
 

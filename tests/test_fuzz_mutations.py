@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from checker_support import ROOT, check_text
 from fuzz_properties import ENCODINGS, check_cli, check_input
+from mergelint.check_context import CheckContext
 from mergelint.document import Source
-from mergelint.fixing import fix_source
+from mergelint.fixing import apply_fixes
 from mutations import LEVELS, MUTATIONS, mutate, seeds
 
 SEEDS = seeds()
@@ -115,7 +116,7 @@ def test_fix_of_an_anchored_scalar_keeps_the_anchor(text, fixed):
     """The fix replaced `&m linea` whole, leaving `*m` an undefined alias: a YAML error made by --fix."""
     (d,) = [d for d in check_text(text) if d.rule == "unknown-merge-method"]
     assert text.split("\n")[d.range.start.line][d.range.start.column :].lstrip("'").startswith("linea")
-    assert fix_source(Source(text))[0].text == fixed
+    assert apply_fixes(CheckContext(Source(text)))[0].text == fixed
 
 
 def test_moving_the_last_line_of_a_file_without_final_newline():
@@ -126,13 +127,13 @@ def test_moving_the_last_line_of_a_file_without_final_newline():
     lines = text.split("\n")
     for edit in d.fixes[0].edits:
         assert edit.range.end.line < len(lines) and edit.range.end.column <= len(lines[edit.range.end.line])
-    assert fix_source(Source(text))[0].text == text.replace("\nnormalize: true", "\n  normalize: true\n")
+    assert apply_fixes(CheckContext(Source(text)))[0].text == text.replace("\nnormalize: true", "\n  normalize: true\n")
 
 
 def test_a_misspelt_parameter_whose_key_holds_a_colon_moves_with_its_value():
     """`density:: 0.5` is the key `density:`: its value was cut at the key's own colon (`density: : 0.5`)."""
     text = "merge_method: ties\nbase_model: b\nmodels:\n  - model: a\n    weight: 1.0\n    density:: 0.5\n"
-    assert fix_source(Source(text))[0].text == (
+    assert apply_fixes(CheckContext(Source(text)))[0].text == (
         "merge_method: ties\nbase_model: b\nmodels:\n  - model: a\n    parameters:\n      weight: 1.0\n      density: 0.5\n")
 
 
@@ -141,4 +142,4 @@ def test_a_flow_key_without_a_value_is_not_moved():
     text = "merge_method: ties\nbase_model: b\nmodels:\n  - {model: a, parameters: {weight: 1.0}, density 0.5}\n"
     (d,) = [d for d in check_text(text) if d.rule == "unknown-key"]
     assert "did you mean the parameter 'density'" in d.message and d.fixes == []
-    assert fix_source(Source(text))[0].text == text
+    assert apply_fixes(CheckContext(Source(text)))[0].text == text

@@ -31,9 +31,17 @@ class DocumentRequest:
     caps: Resolved
     session: str  # this server's run: a result id from an earlier one is never "unchanged"
     diagnostics: list[types.Diagnostic]  # the analysis's, and one for a broken settings file
-    base_dir: str | None  # where relative model paths resolve (MergelintServer.base_dir)
     folders: list[str]  # the workspace folders
-    inspector: Inspector  # model facts, as the checks resolve them for this document
+
+    @property
+    def base_dir(self) -> str:
+        """Where relative model paths resolve (MergelintServer.base_dir), as the check resolved them."""
+        return self.analysis.context.base_dir
+
+    @property
+    def inspector(self) -> Inspector:
+        """Model facts, as the document's check resolves them."""
+        return self.analysis.context.inspector
 
     @property
     def readable(self) -> bool:
