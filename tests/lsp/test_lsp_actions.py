@@ -214,6 +214,41 @@ async def test_fix_all_renames_a_typo_rather_than_adding_a_placeholder(client: L
     close_doc(client, uri)
 
 
+async def test_fix_all_checks_in_the_live_checks_context(client: LanguageClient, workspace, tiny_model):
+    """Fix-all's re-checks resolve `./model` from the document's (workspace) folder, as the live check does,
+    not from the server's working directory: it applies exactly the preferred safe fixes the diagnostics offer."""
+    import shutil
+
+    shutil.copytree(tiny_model, workspace / "relative-llama", dirs_exist_ok=True)
+    uri = (workspace / "relative.yml").as_uri()
+    text = (
+        "merge_method: passthrough\ndtype: bf16\nslices:\n  - sources:\n      - model: ./relative-llama\n"
+        "        layer_rnage: [0, 1]\n"
+    )
+    open_doc(client, uri, text)
+    live = await published(client, uri, 1)
+    assert "model-not-found" not in {d.code for d in live}  # ./relative-llama resolved from the document's folder
+    offered = {(a.diagnostics[0].code, a.title): a for d in live for a in await code_actions(client, uri, d) if a.is_preferred}
+    assert {code for code, _ in offered} == {"dtype-value", "unknown-key"}
+    preferred = list(offered.values())
+    by_hand = apply_text_edits(text, [e for a in preferred for e in edits_of(a.edit, uri)])
+    (action,) = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+            context=types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.SourceFixAll]),
+        )
+    )
+    action = await asyncio.wait_for(client.code_action_resolve_async(action), TIMEOUT)
+    fixed = apply_text_edits(text, edits_of(action.edit, uri))
+    assert fixed == by_hand == text.replace("bf16", "bfloat16").replace("layer_rnage", "layer_range")
+    # the renamed layer_range is judged against the model's 2 layers: the model is found from here
+    version = change_doc(client, uri, fixed)
+    (after,) = of_rule(await published(client, uri, version), "layer-range")
+    assert "leaves out the last layer (1)" in after.message
+    close_doc(client, uri)
+
+
 async def test_no_actions_away_from_diagnostics(client: LanguageClient, workspace):
     uri = (workspace / "quiet.yml").as_uri()
     text = "merge_method: linear\nmodels:\n  - model: org/a\n    parameters: {weight: 1}\n"

@@ -60,6 +60,19 @@ def test_lint_errors_refuse_the_run(zoo, cfg, tmp_path):
     assert not out.exists()
 
 
+def test_run_lints_as_a_run_a_missing_local_model_is_an_error(zoo, cfg, tmp_path):
+    """`check` warns of a missing local path (the config may be checked where it does not run); `run` is
+    where it runs, so its lint (for_run) makes that an error and stops before anything is read."""
+    out, missing = tmp_path / "out", tmp_path / "not-downloaded-yet"
+    path = cfg(linear(zoo, zoo.a, missing))
+    checked = CliRunner().invoke(main, ["check", str(path)])
+    assert (checked.exit_code, "warning[model-not-found]" in checked.output) == (0, True), checked.output
+    result = invoke(path, out)
+    assert result.exit_code == 1, result.output
+    assert "error[model-not-found]" in result.output and "1 error; not merging" in result.output
+    assert not out.exists()
+
+
 def test_dry_run_prints_the_plan(zoo, cfg, tmp_path):
     out = tmp_path / "out"
     text = (f"merge_method: slerp\nbase_model: {zoo.a}\nparameters: {{t: [0, 1]}}\nslices:\n"

@@ -5,6 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from mergelint.check_context import CheckContext
+from mergelint.document import Source
+from mergelint.fixing import apply_fixes
+
 CONFIG = """\
 merge_method: passthrough
 slices:
@@ -37,3 +41,13 @@ def test_unsafe_fixes_without_fix_is_a_usage_error(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "--unsafe-fixes only says which fixes --fix applies: add --fix" in result.stderr
+
+
+def test_each_round_of_fixes_rechecks_in_the_same_context(models):
+    """The end is past the model's 4 layers only once the typo `layer_rnage` is renamed: the second
+    round's re-check must still find ./llama-b where the first check did (the context's folder)."""
+    text = CONFIG.replace("layer_range", "layer_rnage")
+    context = CheckContext(Source(text, "merge.yml"), inspector=models.inspector())
+    fixed, left, applied = apply_fixes(context, unsafe=True)
+    assert (fixed.text, applied) == (CONFIG.replace("[2, 6]", "[2, 4]"), 2)
+    assert not [d for d in left if d.rule == "layer-range"]
