@@ -18,6 +18,7 @@ from mergelint.checker import check
 from mergelint.diagnostics import Diagnostic
 from mergelint.discover import _SIGNATURE  # the one definition of "looks like a merge config"
 from mergelint.document import Source
+from mergelint.rules import lookup
 from mergelint.settings import Settings
 
 from .positions import LineIndex
@@ -83,6 +84,8 @@ def to_lsp(finding: Diagnostic, source: Source, index: LineIndex) -> types.Diagn
         message=finding.message,
         severity=_SEVERITY.get(finding.severity, types.DiagnosticSeverity.Warning),
         code=finding.rule,
+        # the rule's entry in docs/rules.md, which the editor links the code to
+        code_description=types.CodeDescription(href=lookup(finding.code).url),
         source="mergelint",
         data={"code": finding.code, "rule": finding.rule, "document": finding.document},
     )

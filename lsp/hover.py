@@ -1,4 +1,5 @@
-"""Hover: method and parameter docs from the registry, key docs from the schema, model facts.
+"""Hover: method and parameter docs from the registry, key docs from the schema, model facts, and
+on a `# mergelint: disable=` comment each rule it names.
 
 The parsed tree says exactly what is under the cursor; when the text does not parse
 (mid-edit), the line alone is read instead.
@@ -10,6 +11,8 @@ from lsprotocol import types
 
 from merge_core.methods import METHODS
 from merge_core.references import ReferenceError, reference_from_value
+from mergelint import suppressions
+from mergelint.rules import lookup
 
 from . import facts, vocabulary
 from .analysis import Analysis
@@ -79,6 +82,28 @@ def _markdown(kind: str, path, key, value, method, inspect) -> str | None:
     return f"**{key}** — {description}" if description else None
 
 
+def _rules_markdown(names: list[str]) -> str:
+    """What each rule a suppression names is, and where its documentation is."""
+    entries = []
+    for name in names:
+        rule = lookup(name)
+        if rule is None:
+            entries.append(f"- `{name}`: no such rule (`mergelint rules` lists them)")
+        else:
+            entries.append(f"- **{rule.code}** `{rule.name}` ({rule.severity}): {rule.summary}. [Documentation]({rule.url})")
+    return "\n".join(entries)
+
+
+def _suppression_at(source, pos) -> suppressions.Suppression | None:
+    """The suppression comment under the cursor, if it is on one."""
+    if "mergelint" not in source.line_text(pos.line):  # (find() reads the whole text)
+        return None
+    for sup in suppressions.find(source):
+        if sup.line == pos.line and sup.range.start.column <= pos.column <= sup.range.end.column:
+            return sup
+    return None
+
+
 def hover(analysis: Analysis, position: types.Position, caps: Resolved, inspect) -> types.Hover | None:
     index: LineIndex = analysis.index
     lines = index.lines()
@@ -86,8 +111,13 @@ def hover(analysis: Analysis, position: types.Position, caps: Resolved, inspect)
     method = method_in(lines, line)
     found = None
     t = tree(analysis)
+    kind_ = types.MarkupKind.Markdown if caps.markdown_hover else types.MarkupKind.PlainText
     if t.source is not None:
         pos = index.to_checker(t.source, position)
+        sup = _suppression_at(t.source, pos)
+        if sup is not None:
+            text = _rules_markdown(sup.names)
+            return types.Hover(contents=types.MarkupContent(kind=kind_, value=text), range=index.from_checker(t.source, sup.range))
         doc = t.document_at(pos.line)
         if doc is not None and doc.root is not None:
             hit = locate(doc.root, pos.line, pos.column)
@@ -104,5 +134,4 @@ def hover(analysis: Analysis, position: types.Position, caps: Resolved, inspect)
     text = _markdown(kind, path, key, value, method, inspect)
     if not text:
         return None
-    kind_ = types.MarkupKind.Markdown if caps.markdown_hover else types.MarkupKind.PlainText
     return types.Hover(contents=types.MarkupContent(kind=kind_, value=text), range=rng)

@@ -179,18 +179,24 @@ def _expand(paths, walk):
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="markdown: the documentation page (docs/rules.md; with --verify, the checks' entries of docs/verify.md).")
 @click.option("--verify", "of_verify", is_flag=True, help="List `mergelint verify`'s checks (MVxxx) instead.")
 def rules(fmt, of_verify) -> None:
     """List every rule: code, name, default severity and summary (--verify: verify's checks)."""
     import json
 
     from merge_core.verify import CHECKS  # light: torch is imported only when a tensor is read
+    from merge_core.verify.docs import render as render_checks
 
     from .rules import RULES
+    from .rules_page import render
     from .suppressions import UNUSED
 
     every = CHECKS if of_verify else [*RULES, UNUSED]
+    if fmt == "markdown":
+        click.echo(render_checks(every) if of_verify else render(every), nl=False)
+        return
     if fmt == "json":
         click.echo(json.dumps([
             {"code": r.code, "name": r.name, "severity": r.severity, "summary": r.summary,
@@ -208,6 +214,7 @@ def explain(rule) -> None:
     """Print a rule's or a `verify` check's documentation (by name or code)."""
     from merge_core.verify import CHECKS
 
+    from .rule import Rule
     from .rules import lookup
     from .suppressions import UNUSED
 
@@ -215,7 +222,8 @@ def explain(rule) -> None:
     if found is None:
         _fail(f"unknown rule {rule!r} (see `mergelint rules`)")
         sys.exit(2)
-    click.echo(f"# {found.name} ({found.code})\n\nDefault severity: {found.severity}. {found.summary}.\n\n{found.docs}")
+    link = f"\n\nDocumentation: {found.url}" if isinstance(found, Rule) else ""  # (verify's: docs/verify.md)
+    click.echo(f"# {found.name} ({found.code})\n\nDefault severity: {found.severity}. {found.summary}.\n\n{found.docs}{link}")
 
 
 @main.command()

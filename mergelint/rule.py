@@ -14,6 +14,13 @@ if TYPE_CHECKING:
     from .facts import Facts
 
 
+# A rule's documentation is its section of this page, generated from the rule modules' docstrings
+# (`mergelint rules --format markdown`), under a heading that is its code: GitHub's anchor for it
+# is the code in lower case, which a rename never changes.
+DOCS_PAGE = "docs/rules.md"
+DOCS_URL = f"https://github.com/mergelint/mergelint/blob/main/{DOCS_PAGE}"
+
+
 class Needs(Enum):
     """What a rule's check reads; the checker runs it only where that is there."""
 
@@ -40,6 +47,11 @@ class Rule:
     aliases: tuple[str, ...] = ()
     needs: Needs = Needs.CONFIG
     check: Callable[["Context"], None] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        """Where its documentation is read (`explain` prints it; the editor links each diagnostic to it)."""
+        return f"{DOCS_URL}#{self.code.lower()}"
 
     def checker(self, fn: Callable[["Context"], None]) -> Callable[["Context"], None]:
         self.check = fn

@@ -19,6 +19,13 @@ Use instead:
 models:
   - model: meta-llama/Llama-3.1-8B+org/my-llama-lora
 ```
+
+## Fix safety
+This rule's fix is marked as unsafe, as it trusts the base the adapter declares:
+`base_model_name_or_path` may name a model that is not where the merge runs (a path on
+the machine the adapter was trained on), or another revision than the one meant.
+`mergelint check --fix` applies it only with `--unsafe-fixes`; the editor offers it as a
+quick fix but leaves it out of fix-all.
 """
 
 from merge_core.inspect.hfcache import valid_repo_id

@@ -25,6 +25,12 @@ models:
   - model: org/a
     parameters: {weight: 1.0}
 ```
+
+## Fix safety
+This rule's fix is marked as unsafe, as it picks the first model as the base: the base
+decides what every task vector is taken against, and only the author knows which model
+it should be. It is offered as a quick fix in the editor only: it is not preferred, so
+`mergelint check --fix` leaves it even with `--unsafe-fixes`, and fix-all leaves it too.
 """
 
 from merge_core.methods import BasePolicy

@@ -23,6 +23,12 @@ parameters:
 ```
 
 Use instead: `filter: self_attn`.
+
+## Fix safety
+This rule's fix is marked as unsafe, as the suggested name part is the closest spelling,
+not necessarily the tensors the author meant: the fixed filter changes which tensors get
+the value. `mergelint check --fix` applies it only with `--unsafe-fixes`; the editor
+offers it as a quick fix but leaves it out of fix-all.
 """
 
 import re

@@ -35,6 +35,13 @@ slices:
       - model: org/a
         layer_range: [16, 32]
 ```
+
+## Fix safety
+This rule's fixes are marked as unsafe, as they change which layers the merge takes: a
+range cut to the model's layer count, or an empty range widened to one layer, may not be
+the slice the author meant. `mergelint check --fix` applies the first only with
+`--unsafe-fixes`; the second is offered as a quick fix in the editor only. The editor's
+fix-all leaves both.
 """
 
 from ..diagnostics import Fix

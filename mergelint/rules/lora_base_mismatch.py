@@ -24,6 +24,12 @@ Use instead:
 models:
   - model: meta-llama/Llama-2-7b-hf+org/llama-2-7b-lora
 ```
+
+## Fix safety
+This rule's fix is marked as unsafe, as it changes the model being merged: the declared
+base replaces the one written, and it may not be where the merge runs, or may not be the
+model the author meant to adapt. `mergelint check --fix` applies it only with `--unsafe-
+fixes`; the editor offers it as a quick fix but leaves it out of fix-all.
 """
 
 from merge_core.inspect import lora_fit

@@ -23,10 +23,10 @@ models:
       weight: 0.5
 ```
 
-## Fix safety
-Renaming a misspelt key, and moving a parameter under `parameters:` (as the parameter it
-is closest to when it is misspelt too, `weigth: 0.5` -> `weight: 0.5`), keep the user's value:
-both are safe, and both win over a fix that would invent a value for the same parameter.
+The fixes, renaming a misspelt key and moving a parameter under `parameters:` (as the
+parameter it is closest to when it is misspelt too, `weigth: 0.5` -> `weight: 0.5`), keep
+the user's value: both are safe, and both win over a fix that would invent a value for the
+same parameter.
 """
 
 from merge_core.methods import METHODS

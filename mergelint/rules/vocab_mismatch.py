@@ -23,6 +23,13 @@ models:
 ```
 
 Use instead: add `tokenizer_source: union` (all tokens) or `tokenizer_source: base`.
+
+## Fix safety
+This rule's fix is marked as unsafe, as it chooses the output's vocabulary:
+`tokenizer_source: base` keeps the base model's tokens and `union` adds every model's,
+which changes the embeddings, the output head and the tokenizer written. `mergelint
+check --fix` applies it only with `--unsafe-fixes`; the editor offers it as a quick fix
+but leaves it out of fix-all.
 """
 
 from ..diagnostics import Fix

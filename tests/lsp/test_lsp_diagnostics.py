@@ -47,6 +47,19 @@ async def test_linear_without_weights_gets_missing_parameter(client: LanguageCli
     await asyncio.sleep(0)
 
 
+async def test_each_diagnostic_links_to_its_rules_documentation(client: LanguageClient, workspace):
+    from mergelint.rule import DOCS_URL
+    from mergelint.rules import lookup
+
+    uri = (workspace / "links.yml").as_uri()
+    open_doc(client, uri, "merge_method: linear\ndtype: bf16\nmodels:\n  - model: org/a  # mergelint: disable=nope\n")
+    diags = await published(client, uri, 1)
+    assert {"missing-required-parameter", "dtype-value", "unused-suppression"} <= set(rules(diags))
+    for d in diags:
+        assert d.code_description.href == f"{DOCS_URL}#{lookup(d.code).code.lower()}"  # (tests/test_rule_docs.py: a real anchor)
+    close_doc(client, uri)
+
+
 async def test_only_merge_configs_get_diagnostics(client: LanguageClient, workspace):
     other = (workspace / "workflow.yml").as_uri()
     open_doc(client, other, "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    weight: [\n")

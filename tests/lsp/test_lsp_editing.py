@@ -178,6 +178,25 @@ async def test_hover_and_definition_of_model_plus_lora(client: LanguageClient, w
     close_doc(client, uri)
 
 
+async def test_hover_on_a_suppression_comment_names_its_rules(client: LanguageClient, workspace):
+    from mergelint.rules import lookup
+
+    uri = (workspace / "suppressed.yml").as_uri()
+    text = "merge_method: linear\ndtype: bf16  # mergelint: disable=ML006, unknown-key,nope\nmodels: []\n"
+    open_doc(client, uri, text)
+    await published(client, uri, 1)
+    shown = await _hover(client, uri, 1, text.splitlines()[1].index("ML006") + 2)
+    dtype, key = lookup("ML006"), lookup("unknown-key")
+    assert shown.splitlines() == [
+        f"- **ML006** `dtype-value` (error): {dtype.summary}. [Documentation]({dtype.url})",
+        f"- **ML004** `unknown-key` (warning): {key.summary}. [Documentation]({key.url})",
+        "- `nope`: no such rule (`mergelint rules` lists them)",
+    ]
+    assert shown == await _hover(client, uri, 1, 14)  # anywhere on the comment, its `#` included
+    assert (await _hover(client, uri, 1, 8)).startswith("**dtype**")  # the value before it is the value's
+    close_doc(client, uri)
+
+
 async def test_hover_while_the_yaml_is_broken(client: LanguageClient, workspace):
     uri = (workspace / "broken.yml").as_uri()
     open_doc(client, uri, "merge_method: ties\nparameters:\n  density: 0.5\nmodels: [\n")
