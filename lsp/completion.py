@@ -5,7 +5,7 @@ keys from the schema; parameter names valid for the chosen method at that level
 (per-model ones only under a model or source). Values: `merge_method` with each
 method's doc, dtypes, `chat_template`, `tokenizer_source`, booleans and defaults of
 parameters, and model references: local model folders and the references this
-config already uses.
+config already uses. In a `# mergelint: disable=` comment: the rules' names.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ import re
 from lsprotocol import types
 
 from merge_core.methods import METHODS
+from mergelint.rules import RULES
+from mergelint.suppressions import UNUSED
 
-from . import models, vocabulary
+from . import models, rule_docs, vocabulary
 from .capabilities import Resolved
 from .context import Cursor, Lines, at_cursor
 from .positions import LineIndex
@@ -24,6 +26,8 @@ from .positions import LineIndex
 _METHOD = re.compile(r"^merge_method[ \t]*:[ \t]*['\"]?([\w\-]+)")
 _REFERENCE = re.compile(r"""(?:^|[\s{,-])(?:model|base_model|lora|tokenizer_source|source|path)[ \t]*:[ \t]*['"]?([^\s'"#{}\[\],]+)""")
 _EXCLUSIVE = ({"models", "slices", "modules"}, {"tokenizer_source", "tokenizer"})
+# The rule name being written in a suppression comment, up to the cursor (suppressions.py reads them).
+_SUPPRESSION = re.compile(r"#\s*mergelint:\s*disable(?:-file)?\s*=\s*(?:[\w\-]+\s*,\s*)*([\w\-]*)$")
 
 
 def method_in(lines: list[str], line: int):
@@ -75,6 +79,9 @@ def complete(
 ) -> types.CompletionList:
     lines = index.lines()
     line, col = index.cursor(position)
+    naming = _SUPPRESSION.search(lines[line][:col]) if line < len(lines) else None
+    if naming is not None:
+        return _rule_names(index, line, col - len(naming.group(1)), col, caps)
     cursor = at_cursor(lines, line, col)
     empty = types.CompletionList(is_incomplete=False, items=[])
     if cursor.kind == "none":
@@ -86,6 +93,22 @@ def complete(
     else:
         _values(items, cursor, method, lines, line, directory, roots)
     return types.CompletionList(is_incomplete=False, items=items.items)
+
+
+def _rule_names(index: LineIndex, line: int, start: int, col: int, caps: Resolved) -> types.CompletionList:
+    """Every rule, by name, where a suppression comment names one; its summary and docs link alongside."""
+    at = index.line_col_range(line, start, col)
+    items = [
+        types.CompletionItem(
+            label=rule.name,
+            kind=types.CompletionItemKind.EnumMember,
+            detail=f"{rule.code} ({rule.severity})",
+            documentation=_doc(rule_docs.summary(rule), caps),
+            text_edit=types.TextEdit(range=at, new_text=rule.name),
+        )
+        for rule in (*RULES, UNUSED)
+    ]
+    return types.CompletionList(is_incomplete=False, items=items)
 
 
 def _keys(items: _Items, cursor: Cursor, method) -> None:

@@ -12,9 +12,8 @@ from lsprotocol import types
 from merge_core.methods import METHODS
 from merge_core.references import ReferenceError, reference_from_value
 from mergelint import suppressions
-from mergelint.rules import lookup
 
-from . import facts, vocabulary
+from . import facts, rule_docs, vocabulary
 from .analysis import Analysis
 from .capabilities import Resolved
 from .completion import method_in
@@ -82,18 +81,6 @@ def _markdown(kind: str, path, key, value, method, inspect) -> str | None:
     return f"**{key}** — {description}" if description else None
 
 
-def _rules_markdown(names: list[str]) -> str:
-    """What each rule a suppression names is, and where its documentation is."""
-    entries = []
-    for name in names:
-        rule = lookup(name)
-        if rule is None:
-            entries.append(f"- `{name}`: no such rule (`mergelint rules` lists them)")
-        else:
-            entries.append(f"- **{rule.code}** `{rule.name}` ({rule.severity}): {rule.summary}. [Documentation]({rule.url})")
-    return "\n".join(entries)
-
-
 def _suppression_at(source, pos) -> suppressions.Suppression | None:
     """The suppression comment under the cursor, if it is on one."""
     if "mergelint" not in source.line_text(pos.line):  # (find() reads the whole text)
@@ -116,7 +103,7 @@ def hover(analysis: Analysis, position: types.Position, caps: Resolved, inspect)
         pos = index.to_checker(t.source, position)
         sup = _suppression_at(t.source, pos)
         if sup is not None:
-            text = _rules_markdown(sup.names)
+            text = rule_docs.named(sup.names)
             return types.Hover(contents=types.MarkupContent(kind=kind_, value=text), range=index.from_checker(t.source, sup.range))
         doc = t.document_at(pos.line)
         if doc is not None and doc.root is not None:

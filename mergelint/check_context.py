@@ -8,7 +8,7 @@ distinction never differ between the diagnostics and the fixes made of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from merge_core.inspect import Inspector
 
@@ -23,8 +23,9 @@ class CheckContext:
     # Where relative model paths resolve, as mergekit resolves them against its working
     # directory (None: the current directory); the editor passes the workspace folder.
     base_dir: str | None = None
-    # Model facts; None: an Inspector over base_dir, online only when the settings say so.
-    inspector: Inspector = field(default=None)  # type: ignore[assignment]
+    # Model facts; None: an Inspector over base_dir, online only when the settings say so (set
+    # once the context is made: never None after that).
+    inspector: Inspector | None = None
     # `mergelint run`: the merge is about to happen here, so a missing local model is an error.
     for_run: bool = False
 

@@ -128,7 +128,7 @@ def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, con
             if unknown:
                 _fail(f"unknown rule(s): {', '.join(unknown)} (see `mergelint rules`)")
                 sys.exit(2)
-            context = CheckContext(source, settings)  # relative model paths: from here, as mergekit's
+            context = CheckContext(source, settings)  # relative model paths from here, as mergekit reads them
             if fix:
                 fixed, diagnostics, applied = apply_fixes(context, unsafe=unsafe_fixes)
                 if applied:

@@ -8,7 +8,7 @@ from .. import completion
 from . import DocumentRequest
 
 METHOD = types.TEXT_DOCUMENT_COMPLETION
-OPTIONS = types.CompletionOptions(trigger_characters=[":", "/"], resolve_provider=False)
+OPTIONS = types.CompletionOptions(trigger_characters=[":", "/", "="], resolve_provider=False)
 
 
 def handle(request: DocumentRequest, params: types.CompletionParams) -> types.CompletionList | None:

@@ -77,6 +77,20 @@ async def test_completion_knows_the_place(client: LanguageClient, workspace, cas
         assert name not in got, f"{name!r} offered in {got}"
 
 
+async def test_completion_of_rule_names_in_a_suppression_comment(client: LanguageClient, workspace):
+    from mergelint.rules import RULES, lookup
+
+    uri = (workspace / "suppress-complete.yml").as_uri()
+    line = "dtype: bf16  # mergelint: disable=unknown-key, dty"
+    items = await _complete(client, uri, f"merge_method: linear\n{line}|\n")
+    assert len(items) == len(RULES) + 1 and "dtype-value" in labels(items)
+    (dtype,) = [i for i in items if i.label == "dtype-value"]
+    assert dtype.detail == "ML006 (error)" and lookup("ML006").url in str(dtype.documentation)
+    # the name being written is replaced, the one before the comma is kept
+    assert (dtype.text_edit.range.start.character, dtype.text_edit.range.end.character) == (len(line) - 3, len(line))
+    assert "dtype-value" not in labels(await _complete(client, uri, "merge_method: linear\ndtype: bf16  # disable=|\n"))
+
+
 async def test_completion_items_are_plain_text_edits(client: LanguageClient, workspace):
     items = await _complete(client, (workspace / "c.yml").as_uri(), "merge_method: da|\n")
     item = next(i for i in items if i.label == "dare_ties")
