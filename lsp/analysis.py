@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
+from merge_core.language import looks_like_merge_config
 from mergelint.check_context import CheckContext
 from mergelint.checker import check
 from mergelint.diagnostics import Diagnostic
-from mergelint.discover import _SIGNATURE  # the one definition of "looks like a merge config"
 from mergelint.document import Source
 from mergelint.rules import lookup
 from mergelint.settings import Settings
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 # Past this size a document is not checked live (the CLI's own limit is 10 MiB; a
 # check costs about 20 ms per 1,000 lines here, so 2 MiB is already seconds of work).
 LIVE_LIMIT = 2 * 1024 * 1024
-_HEAD = 1 << 20
 
 CHECKED, NOT_CONFIG, BINARY, TOO_LARGE, DISABLED, FAILED = (
     "checked", "not-config", "binary", "too-large", "disabled", "failed"
@@ -51,11 +50,6 @@ def is_binary(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
-
-
-def looks_like_config(text: str) -> bool:
-    head = text[:_HEAD].encode("utf-8", "surrogatepass")
-    return _SIGNATURE.search(head) is not None
 
 
 @dataclass(eq=False)
@@ -118,7 +112,7 @@ def analyse(snap: Snapshot) -> Analysis:
         return Analysis(key, version, text, index, DISABLED, context)
     if is_binary(text):
         return Analysis(key, version, text, index, BINARY, context)
-    if not looks_like_config(text):
+    if not looks_like_merge_config(text):
         return Analysis(key, version, text, index, NOT_CONFIG, context)
     if len(text) > LIVE_LIMIT:
         message = (

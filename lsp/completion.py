@@ -14,30 +14,20 @@ import re
 
 from lsprotocol import types
 
+from merge_core import language
 from merge_core.methods import METHODS
 from mergelint.rules import RULES
 from mergelint.suppressions import UNUSED
 
 from . import models, rule_docs, vocabulary
 from .capabilities import Resolved
-from .context import Cursor, Lines, at_cursor
+from .context import Cursor, Lines, at_cursor, method_in
 from .positions import LineIndex
 
-_METHOD = re.compile(r"^merge_method[ \t]*:[ \t]*['\"]?([\w\-]+)")
-_REFERENCE = re.compile(r"""(?:^|[\s{,-])(?:model|base_model|lora|tokenizer_source|source|path)[ \t]*:[ \t]*['"]?([^\s'"#{}\[\],]+)""")
-_EXCLUSIVE = ({"models", "slices", "modules"}, {"tokenizer_source", "tokenizer"})
+_REFERENCE = re.compile(r"""(?:^|[\s{,-])(?:""" + "|".join(language.REFERENCE_WORDS)
+                        + r""")[ \t]*:[ \t]*['"]?([^\s'"#{}\[\],]+)""")
 # The rule name being written in a suppression comment, up to the cursor (suppressions.py reads them).
 _SUPPRESSION = re.compile(r"#\s*mergelint:\s*disable(?:-file)?\s*=\s*(?:[\w\-]+\s*,\s*)*([\w\-]*)$")
-
-
-def method_in(lines: list[str], line: int):
-    """The merge method named in the YAML document that holds `line`, if any."""
-    start, end = Lines(lines).document_bounds(min(line, max(len(lines) - 1, 0)))
-    for n in range(start, end + 1):
-        m = _METHOD.match(lines[n]) if n < len(lines) else None
-        if m:
-            return METHODS.get(m.group(1))
-    return None
 
 
 def _doc(text: str, caps: Resolved):
@@ -126,9 +116,9 @@ def _keys(items: _Items, cursor: Cursor, method) -> None:
             )
         return
     taken = set(siblings)
-    for group in _EXCLUSIVE:
-        if group & siblings:
-            taken |= group
+    for group in language.EXCLUSIVE_KEYS:
+        if siblings.intersection(group):
+            taken.update(group)
     for key in vocabulary.keys_at(path):
         if key.name in taken:
             continue
@@ -142,20 +132,20 @@ def _values(items: _Items, cursor: Cursor, method, lines, line, directory, roots
         for m in sorted(METHODS.values(), key=lambda m: m.name):
             items.add(m.name, types.CompletionItemKind.EnumMember, vocabulary.method_detail(m), vocabulary.method_markdown(m))
         return
-    if key in ("dtype", "out_dtype") and not path:
-        for name in vocabulary.DTYPES:
+    if key in language.DTYPE_KEYS and not path:
+        for name in language.DTYPES:
             items.add(name, types.CompletionItemKind.EnumMember, "dtype", vocabulary.key_description(path, key))
         return
-    if key == "chat_template" and not path:
-        for name in vocabulary.CHAT_TEMPLATES:
+    if key == language.CHAT_TEMPLATE and not path:
+        for name in language.CHAT_TEMPLATES:
             items.add(name, types.CompletionItemKind.EnumMember, "chat template", vocabulary.key_description(path, key))
         return
-    if (key == "tokenizer_source" and not path) or (key == "source" and path == ["tokenizer"]):
-        for name in vocabulary.TOKENIZER_SOURCES:
+    if (tuple(path), key) in language.TOKENIZER_SOURCE_AT:
+        for name in language.TOKENIZER_SOURCES:
             items.add(name, types.CompletionItemKind.EnumMember, "tokenizer source", vocabulary.key_description(path, key))
         _references(items, cursor, lines, line, directory, roots)
         return
-    if key in vocabulary.REFERENCE_KEYS or (key == "path" and path[-1:] in (["model"], ["lora"])):
+    if language.holds_reference(path, key):
         _references(items, cursor, lines, line, directory, roots)
         return
     param_name = _parameter(path, key)
@@ -207,7 +197,7 @@ def _references(items: _Items, cursor: Cursor, lines, line, directory, roots) ->
             continue
         for m in _REFERENCE.finditer(lines[n]):
             ref = m.group(1)
-            if ref not in vocabulary.TOKENIZER_SOURCES:
+            if not language.is_tokenizer_keyword(ref):
                 items.add(ref, types.CompletionItemKind.Reference, "used in this config")
 
 

@@ -12,12 +12,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from merge_core.language import MERGE_METHOD
+from merge_core.methods import METHODS, MergeMethod
+
 _LINE = re.compile(r"^(?P<indent>[ ]*)(?P<dashes>(?:-(?:[ \t]+|$))*)(?P<rest>.*)$")
 _KEY = re.compile(r"""^(?P<key>"[^"\n]*"|'[^'\n]*'|[^\s#'"{}\[\],:&*!|>%@`][^:#]*?)[ \t]*:(?:[ \t]+(?P<value>.*)|$)""")
 _PARTIAL_KEY = re.compile(r"^[\w.\-<]*$")
 _MARKER = re.compile(r"^(---|\.\.\.)(\s|$)")
 _COMMENT = re.compile(r"(^|\s)#")
 _MAX_DEPTH = 64
+_METHOD = re.compile(rf"^{MERGE_METHOD}[ \t]*:[ \t]*['\"]?([\w\-]+)")
 
 
 @dataclass(frozen=True)
@@ -299,3 +303,13 @@ def at_spot(lines: list[str], line: int, col: int) -> Spot:
         if start <= col <= start + len(value):
             return Spot("value", path, li.key, unquote(value), start, start + len(value))
     return Spot("none")
+
+
+def method_in(lines: list[str], line: int) -> MergeMethod | None:
+    """The merge method named in the YAML document that holds `line`, if any."""
+    start, end = Lines(lines).document_bounds(min(line, max(len(lines) - 1, 0)))
+    for n in range(start, end + 1):
+        m = _METHOD.match(lines[n]) if n < len(lines) else None
+        if m:
+            return METHODS.get(m.group(1))
+    return None

@@ -9,14 +9,12 @@ from __future__ import annotations
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
+from merge_core.language import REFERENCE_PARTS, REFERENCE_PATH, WHOLE_REFERENCE_KEYS, holds_reference, is_tokenizer_keyword
 from merge_core.references import ModelPath, ReferenceError, parse_reference, reference_from_value
 
-from . import facts, vocabulary
+from . import facts
 from .analysis import Analysis
 from .documents import locate, tree
-
-_DICT_OWNERS = ("model", "base_model", "tokenizer_source", "source")
-
 
 def _part(value_node, column: int, text: str) -> str:
     """"lora" when the cursor is right of the `+` of a one-line `model+lora` scalar."""
@@ -40,14 +38,14 @@ def target(analysis: Analysis, position: types.Position, inspect) -> types.Locat
         return None
     kind, path, key, _, value_node = hit
     value = value_node.value if value_node is not None else None
-    if kind != "value" or not isinstance(value, str) or not vocabulary.is_reference(path, key):
+    if kind != "value" or not isinstance(value, str) or not holds_reference(path, key):
         return None
-    if value in vocabulary.TOKENIZER_SOURCES:
+    if is_tokenizer_keyword(value):
         return None
     try:
-        if key == "path":  # {path, revision}
+        if key == REFERENCE_PATH:  # {path, revision}
             mpath, adapter = ModelPath(value), path[-1] == "lora"
-        elif path and path[-1] in _DICT_OWNERS and key in ("model", "lora"):
+        elif path and path[-1] in WHOLE_REFERENCE_KEYS and key in REFERENCE_PARTS:
             # the dict form `model: {model: ..., lora: ...}`, where '+' is an ordinary character
             mpath, adapter = reference_from_value({"model": value}).model, key == "lora"
         else:

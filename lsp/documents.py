@@ -7,18 +7,17 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from merge_core.language import CONFIG_SUFFIXES, HEAD, TOP_LEVEL_KEYS, looks_like_merge_config
 from mergelint.document import Node, Source, YamlDocument, parse
 
-from .analysis import BINARY, TOO_LARGE, Analysis, looks_like_config
-from .vocabulary import keys_at
+from .analysis import BINARY, TOO_LARGE, Analysis
 
-YAML_SUFFIXES = (".yml", ".yaml")
 _TOP_KEY = re.compile(r"^([^\s#:\-'\"{}\[\]][^:#]*?)[ \t]*:(?:[ \t]|$)", re.MULTILINE)
 
 
 def is_yaml(language_id: str | None, path: str) -> bool:
     lang = (language_id or "").lower()
-    return lang.startswith("yaml") or path.lower().endswith(YAML_SUFFIXES)
+    return lang.startswith("yaml") or path.lower().endswith(CONFIG_SUFFIXES)
 
 
 def is_candidate(text: str) -> bool:
@@ -27,10 +26,10 @@ def is_candidate(text: str) -> bool:
     A merge config, or a YAML file with no top-level key foreign to one (a new, empty
     file, or one with only `models:` so far); any other YAML file is left alone.
     """
-    if looks_like_config(text):
+    if looks_like_merge_config(text):
         return True
-    known = {k.name for k in keys_at([])}
-    return all(m.group(1).strip() in known for m in _TOP_KEY.finditer(text[: 1 << 20]))
+    known = set(TOP_LEVEL_KEYS)
+    return all(m.group(1).strip() in known for m in _TOP_KEY.finditer(text[:HEAD]))
 
 
 @dataclass(eq=False)

@@ -11,10 +11,8 @@ from __future__ import annotations
 import os
 
 from merge_core.inspect import Inspector, describe
+from merge_core.language import ADAPTER_CONFIG, MODEL_CONFIG
 from merge_core.references import ModelPath, ModelReference
-
-MODEL_FILE = "config.json"
-ADAPTER_FILE = "adapter_config.json"
 
 
 def _part_markdown(label: str, mpath: ModelPath, inspect: Inspector) -> str:
@@ -40,7 +38,7 @@ def definition_file(mpath: ModelPath, inspect: Inspector, adapter: bool = False)
     directory = res.facts.directory if res.facts is not None else None
     if not directory:
         return None
-    order = (ADAPTER_FILE, MODEL_FILE) if adapter else (MODEL_FILE, ADAPTER_FILE)
+    order = (ADAPTER_CONFIG, MODEL_CONFIG) if adapter else (MODEL_CONFIG, ADAPTER_CONFIG)
     for name in order:
         path = os.path.join(directory, name)
         if os.path.isfile(path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from merge_core.language import holds_reference, is_tokenizer_keyword
 from merge_core.methods import METHODS
 from merge_core.references import ReferenceError, reference_from_value
 from mergelint import suppressions
@@ -16,8 +17,7 @@ from mergelint import suppressions
 from . import facts, rule_docs, vocabulary
 from .analysis import Analysis
 from .capabilities import Resolved
-from .completion import method_in
-from .context import at_spot
+from .context import at_spot, method_in
 from .documents import locate, tree
 from .positions import LineIndex
 
@@ -73,7 +73,7 @@ def _markdown(kind: str, path, key, value, method, inspect) -> str | None:
     param = _param_of(path, key)
     if param is not None:
         return _param_markdown(param, method)
-    if isinstance(value, str) and value and vocabulary.is_reference(path, key) and value not in vocabulary.TOKENIZER_SOURCES:
+    if isinstance(value, str) and value and holds_reference(path, key) and not is_tokenizer_keyword(value):
         return _reference_markdown(value, inspect)
     if key is None:
         return None

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import os
 
-MODEL_FILE = "config.json"
-ADAPTER_FILE = "adapter_config.json"
+from merge_core.language import ADAPTER_CONFIG, MODEL_CONFIG
+
 _SKIP = {"node_modules", "__pycache__", "venv", ".venv", ".git"}
 MAX_ENTRIES = 200
 
 
 def kind_of(folder: str) -> str | None:
     """"model", "adapter" or None for a folder."""
-    if os.path.isfile(os.path.join(folder, MODEL_FILE)):
+    if os.path.isfile(os.path.join(folder, MODEL_CONFIG)):
         return "model"
-    if os.path.isfile(os.path.join(folder, ADAPTER_FILE)):
+    if os.path.isfile(os.path.join(folder, ADAPTER_CONFIG)):
         return "adapter"
     return None
 

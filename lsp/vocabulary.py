@@ -12,10 +12,8 @@ import functools
 from dataclasses import dataclass
 
 from merge_core import schema as grammar
+from merge_core.language import PARAMETERS, is_per_model
 from merge_core.methods import METHODS, MergeMethod, Param, Scope
-
-PER_MODEL_OWNERS = (("models", "[]"), ("sources", "[]"))
-REFERENCE_KEYS = ("model", "base_model", "lora")
 
 
 @functools.lru_cache(maxsize=1)
@@ -95,24 +93,8 @@ def _description(prop: dict) -> str:
     return ""
 
 
-def is_reference(path, key) -> bool:
-    """Whether the value of `key` in the mapping at `path` is a model reference (or one's path)."""
-    if key in REFERENCE_KEYS and not is_parameters(path):
-        return True
-    if key == "tokenizer_source" and not path:
-        return True
-    if key == "source" and list(path) == ["tokenizer"]:
-        return True
-    return key == "path" and bool(path) and path[-1] in ("model", "lora")
-
-
 def is_parameters(path) -> bool:
-    return bool(path) and path[-1] == "parameters"
-
-
-def per_model(path) -> bool:
-    """Whether a `parameters:` mapping at `path` belongs to one model (a model entry or a source)."""
-    return tuple(path[-3:-1]) in PER_MODEL_OWNERS
+    return bool(path) and path[-1] == PARAMETERS
 
 
 def keys_at(path) -> list[Key]:
@@ -151,7 +133,7 @@ def parameters_for(method: MergeMethod | None, path) -> list[tuple[Param, list[s
     With a known method: its own parameters, per-model ones only under a model or source.
     Without one: every parameter any method declares.
     """
-    only_per_model = per_model(path)
+    only_per_model = is_per_model(path)
     if method is not None:
         params = method.per_model_params if only_per_model else method.params
         return [(p, [method.name]) for p in params]
@@ -228,8 +210,3 @@ def method_markdown(method: MergeMethod) -> str:
 
 def method_detail(method: MergeMethod) -> str:
     return f"{method.pretty_name} · base {_BASE_WORDS[method.base.value]} · {method.contract.describe()}"
-
-
-DTYPES = grammar.DTYPES
-CHAT_TEMPLATES = ("auto", *grammar.CHAT_TEMPLATES)
-TOKENIZER_SOURCES = ("union", "base")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .errors import ModelError
 from .inspect.safetensors import HeaderError, read_entries
+from .language import SAFETENSORS_INDEX, SINGLE_SAFETENSORS
 from .references import ModelPath
 
 # safetensors dtype names -> (torch dtype name, bytes per element)
@@ -193,8 +194,8 @@ class Checkpoint:
         self.label = label
         self.files: list[SafetensorsFile | PickleFile] = []
         self.tensors: dict[str, TensorInfo] = {}
-        index = os.path.join(folder, "model.safetensors.index.json")
-        single = os.path.join(folder, "model.safetensors")
+        index = os.path.join(folder, SAFETENSORS_INDEX)
+        single = os.path.join(folder, SINGLE_SAFETENSORS)
         if os.path.exists(index):
             weight_map = _read_json(index).get("weight_map") or {}
             for shard in sorted(set(weight_map.values())):

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigError
+from .language import DTYPES, is_tokenizer_keyword
 from .references import ModelReference, ReferenceError, reference_from_value
-
-DTYPES = ("bfloat16", "float16", "float32", "float64", "int64")
 
 
 @dataclass
@@ -179,7 +178,7 @@ def parse_config(data: Any) -> MergeConfig:
     tokenizer = data.get("tokenizer")
     if tok_source is not None and tokenizer is not None:
         raise ConfigError("Cannot specify both tokenizer_source and tokenizer")
-    if tok_source is not None and tok_source not in ("base", "union"):
+    if tok_source is not None and not is_tokenizer_keyword(tok_source):
         tok_source = _ref(tok_source, "tokenizer_source")
     if tokenizer is not None and not isinstance(tokenizer, dict):
         raise ConfigError("tokenizer must be a mapping")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from .checkpoint import SafetensorsFile, TensorInfo, read_json
 from .errors import ModelError
+from .language import ADAPTER_CONFIG
 from .methods.scratch import buffer, result
 
 PREFIX = "base_model.model."
@@ -65,7 +66,7 @@ def _pattern_value(patterns: dict, module: str, default):
 def load_adapter(folder: str, label: str, allow_pickle: bool = False) -> Adapter:
     import os
 
-    cfg_path = os.path.join(folder, "adapter_config.json")
+    cfg_path = os.path.join(folder, ADAPTER_CONFIG)
     if not os.path.exists(cfg_path):
         raise ModelError(f"{label}: no adapter_config.json in {folder}: not a PEFT adapter")
     config = read_json(cfg_path)

@@ -21,6 +21,9 @@ from .checkpoint import Checkpoint, locate, read_json
 from .config import MergeConfig, parse_config
 from .errors import ConfigError, MergeError, ModelError
 from .inspect.hfcache import cache_dir, repo_folder, valid_repo_id
+from .language import (
+    BUILTIN_CHAT_TEMPLATES, MODEL_CONFIG, SAVED_CONFIG, TOKENIZER_CONFIG, TOKENIZER_JSON, UNION, is_tokenizer_keyword,
+)
 from .lora import load_adapter
 from .output_dir import Interrupted, Output
 from .plan import Model, Plan, Planner
@@ -28,7 +31,7 @@ from .references import ModelReference, ReferenceError, reference_from_value
 from .verify import Watch, before_publishing
 
 TOKENIZER_FILES = (
-    "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer.model", "added_tokens.json",
+    TOKENIZER_CONFIG, "special_tokens_map.json", TOKENIZER_JSON, "tokenizer.model", "added_tokens.json",
     "merges.txt", "vocab.json", "chat_template.jinja", "chat_template.json", "video_preprocessor_config.json",
 )
 TAGALONG_FILES = ("generation_config.json", "preprocessor_config.json", "processor_config.json")
@@ -75,7 +78,7 @@ def load_models(cfg: MergeConfig, options: Options) -> dict[ModelReference, Mode
     models: dict[ModelReference, Model] = {}
     for ref in cfg.referenced_models():
         folder = locate(ref.model, "model", online=options.online, allow_pickle=options.allow_pickle)
-        cfg_path = os.path.join(folder, "config.json")
+        cfg_path = os.path.join(folder, MODEL_CONFIG)
         config = read_json(cfg_path) if os.path.exists(cfg_path) else {}
         if ref.override_architecture:
             config = {**config, "architectures": [ref.override_architecture]}
@@ -130,7 +133,7 @@ def input_folders(cfg: MergeConfig) -> list[tuple[str, str]]:
     the targets of the links in it), else the Hugging Face cache folder a Hub id is kept in."""
     refs = list(cfg.referenced_models())
     source = cfg.tokenizer_source if cfg.tokenizer is None else cfg.tokenizer.get("source")
-    if source is not None and source not in ("base", "union"):
+    if source is not None and not is_tokenizer_keyword(source):
         try:
             refs.append(source if isinstance(source, ModelReference) else reference_from_value(source))
         except ReferenceError:
@@ -161,7 +164,7 @@ def build_plan(config_text: str, options: Options) -> Plan:
         tokenizer = None
         tok_source = cfg.tokenizer_source
         if cfg.tokenizer is not None:
-            tok_source = cfg.tokenizer.get("source", "union")
+            tok_source = cfg.tokenizer.get("source", UNION)
         if tok_source is not None:
             from .vocab import build_vocabulary
 
@@ -300,7 +303,7 @@ def output_config(plan: Plan) -> dict:
 
 
 def finish_folder(plan: Plan, folder: str, config_text: str, out: str, options: Options) -> None:
-    with open(os.path.join(folder, "config.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(folder, MODEL_CONFIG), "w", encoding="utf-8") as f:
         json.dump(output_config(plan), f, indent=2, sort_keys=True)
         f.write("\n")
     donor = plan.donor.folder
@@ -314,7 +317,7 @@ def finish_folder(plan: Plan, folder: str, config_text: str, out: str, options: 
             _write_chat_template(plan, folder)
     elif options.copy_tokenizer:
         has = lambda n: os.path.isfile(os.path.join(donor, n))  # noqa: E731
-        if has("tokenizer_config.json") and (has("tokenizer.json") or has("tokenizer.model")):
+        if has(TOKENIZER_CONFIG) and (has(TOKENIZER_JSON) or has("tokenizer.model")):
             for name in TOKENIZER_FILES:
                 if has(name):
                     shutil.copyfile(os.path.join(donor, name), os.path.join(folder, name))
@@ -323,7 +326,7 @@ def finish_folder(plan: Plan, folder: str, config_text: str, out: str, options: 
         else:
             plan.notes.append(f"{plan.donor.label} has no tokenizer files to copy")
     if options.write_model_card:
-        with open(os.path.join(folder, "mergekit_config.yml"), "w", encoding="utf-8") as f:
+        with open(os.path.join(folder, SAVED_CONFIG), "w", encoding="utf-8") as f:
             f.write(config_text)
         with open(os.path.join(folder, "README.md"), "w", encoding="utf-8") as f:
             f.write(model_card(plan, config_text, os.path.basename(out)))
@@ -338,7 +341,7 @@ def _model_templates(plan: Plan) -> list[str]:
             with open(jinja, encoding="utf-8") as f:
                 text = f.read()
         else:
-            tc = os.path.join(m.folder, "tokenizer_config.json")
+            tc = os.path.join(m.folder, TOKENIZER_CONFIG)
             if os.path.isfile(tc):
                 value = read_json(tc).get("chat_template")
                 if isinstance(value, list):
@@ -365,7 +368,7 @@ def resolve_chat_template(plan: Plan) -> str | None:
                 return data.read_text()
         except (ModuleNotFoundError, FileNotFoundError):
             pass
-        if value in ("alpaca", "chatml", "exaone", "llama3", "mistral"):
+        if value in BUILTIN_CHAT_TEMPLATES:
             raise ConfigError(
                 f"chat_template: {value!r} names one of mergekit's built-in templates, which ship with mergekit "
                 "(not installed here); paste the template text instead"
@@ -381,7 +384,7 @@ def _write_chat_template(plan: Plan, folder: str) -> None:
         return
     with open(os.path.join(folder, "chat_template.jinja"), "w", encoding="utf-8") as f:
         f.write(template)
-    tc = os.path.join(folder, "tokenizer_config.json")
+    tc = os.path.join(folder, TOKENIZER_CONFIG)
     if os.path.isfile(tc):
         data = read_json(tc)
         if "chat_template" in data:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from .config import MergeConfig
 from .errors import ConfigError, ModelError
+from .language import BASE, is_tokenizer_keyword
 from .references import ModelReference, ReferenceError, reference_from_value
 
 
@@ -222,7 +223,7 @@ class MergeErrorLike(ModelError):
 def build_vocabulary(cfg: MergeConfig, models: dict, source, options) -> Vocabulary:
     refs = cfg.referenced_models()
     base_ref = cfg.base or refs[0]
-    if source not in ("base", "union"):
+    if not is_tokenizer_keyword(source):
         source = source if isinstance(source, ModelReference) else _ref(source)
     vocab_sizes = {ref: models[ref].layout.vocab_size for ref in refs}
     base_tok = _stripped(_load_tokenizer(models[base_ref].folder, str(base_ref)), vocab_sizes[base_ref],
@@ -244,7 +245,7 @@ def build_vocabulary(cfg: MergeConfig, models: dict, source, options) -> Vocabul
 
             folder = locate(source.model, "tokenizer_source", online=options.online)
         out_tok = _load_tokenizer(folder, str(source))
-    elif source == "base":
+    elif source == BASE:
         out_tok = base_tok
     else:
         out_tok = _union(base_tok, toks, vocab_sizes, notes)

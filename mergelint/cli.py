@@ -12,6 +12,8 @@ import sys
 
 import click
 
+from merge_core.language import FLOAT_DTYPES
+
 from . import __version__
 from .mergekit_flags import mergekit_options
 from .option_hints import HintingCommand
@@ -103,13 +105,13 @@ class _Echo:
 def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, configs_only, strict, unsafe_fixes) -> int:
     from .check_context import CheckContext
     from .checker import MAX_BYTES, InputError, check, decode, read_source, unknown_rule_names
-    from .discover import looks_like_merge_config, walk
+    from .discover import is_merge_config_file, walk
     from .fixing import apply_fixes, write_atomically
     from .settings import SettingsError, load
 
     code = 0
     for path in _expand(paths, walk):
-        if configs_only and path != "-" and os.path.isfile(path) and not looks_like_merge_config(path):
+        if configs_only and path != "-" and os.path.isfile(path) and not is_merge_config_file(path):
             continue
         try:
             if path == "-":
@@ -253,9 +255,9 @@ def schema(write, output) -> None:
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.argument("out", type=click.Path())
 @click.option("--device", default=None, help="Where the math runs: cpu (the default), cuda, cuda:N or auto.")
-@click.option("--dtype", type=click.Choice(["bfloat16", "float16", "float32", "float64"]), default=None,
+@click.option("--dtype", type=click.Choice(FLOAT_DTYPES), default=None,
               help="Override the config's `dtype` (inputs are cast to it when read).")
-@click.option("--out-dtype", type=click.Choice(["bfloat16", "float16", "float32", "float64"]), default=None,
+@click.option("--out-dtype", type=click.Choice(FLOAT_DTYPES), default=None,
               help="Override the config's `out_dtype` (the saved tensors' dtype).")
 @click.option("--seed", type=int, default=None, help="Seed for the random methods (dare, della, arcee_fusion).")
 @click.option("--dry-run", is_flag=True, help="Print the plan (tensors, sources, parameters, bytes) and stop.")

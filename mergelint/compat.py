@@ -5,6 +5,7 @@ takes its tokenizer from (`tokenizer_source` / `tokenizer.source` when it names 
 from __future__ import annotations
 
 from merge_core.inspect.tokenizer import TokenizerFacts, read_tokenizer
+from merge_core.language import UNION, is_tokenizer_keyword
 
 from .facts import part_node
 from .rule import Context
@@ -28,13 +29,7 @@ def config_source(models: list[tuple]) -> tuple | None:
 
 def tokenizer_setting(ctx: Context):
     """(value, node) of tokenizer_source or tokenizer.source; (None, None) when the config sets neither."""
-    root = ctx.view.root
-    tokenizer = root.get("tokenizer")
-    for node in (root.get("tokenizer_source"), tokenizer.get("source") if tokenizer is not None and tokenizer.is_map
-                 else None):
-        if node is not None and node.value is not None:
-            return node.value, node
-    return None, None
+    return next(((node.value, node) for node in ctx.view.tokenizer_settings() if node.value is not None), (None, None))
 
 
 def tokenizer_source(ctx: Context, models: list[tuple]) -> tuple | None:
@@ -42,9 +37,9 @@ def tokenizer_source(ctx: Context, models: list[tuple]) -> tuple | None:
     if not models:
         return None
     value, _ = tokenizer_setting(ctx)
-    if value == "union":
+    if value == UNION:
         return None
-    if value not in (None, "base"):
+    if value is not None and not is_tokenizer_keyword(value):
         use = next((u for u in ctx.facts.uses(ctx.view) if u.role == "tokenizer"), None)
         facts = ctx.facts.model(use.ref) if use is not None else None
         return (use, facts) if facts is not None else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from merge_core.language import BASE_MODEL, MERGE_METHOD, PARAMETERS, TOKENIZER_SOURCE_AT, is_tokenizer_keyword
 from merge_core.methods import METHODS, MergeMethod
 from merge_core.references import ModelReference, ReferenceError, reference_from_value
 
@@ -108,12 +109,12 @@ class ConfigView:
     def __init__(self, root: Node):
         self.root = root
         self.references = References()  # every reference string parsed in this document
-        self.method_node = root.get("merge_method")
+        self.method_node = root.get(MERGE_METHOD)
         name = self.method_node.value if self.method_node is not None else None
         self.method: MergeMethod | None = METHODS.get(name) if isinstance(name, str) else None
-        self.base_node = root.get("base_model")
+        self.base_node = root.get(BASE_MODEL)
         self.base = _reference(self.base_node, self.references)
-        self.params = map_node(root.get("parameters"))
+        self.params = map_node(root.get(PARAMETERS))
         self.groups: list[Group] = []
         self._collect(root, "", None)
         modules = map_node(root.get("modules"))
@@ -121,6 +122,37 @@ class ConfigView:
             for key, module in modules.pairs:
                 if module.is_map:
                     self._collect(module, f"modules.{key.value}.", map_node(module.get("parameters")))
+
+    def tokenizer_settings(self) -> list[Node]:
+        """The values of tokenizer_source and tokenizer.source, where written: a keyword or a reference."""
+        found = []
+        for path, key in TOKENIZER_SOURCE_AT:
+            owner: Node | None = self.root
+            for step in path:
+                owner = map_node(owner.get(step))
+                if owner is None:
+                    break
+            node = owner.get(key) if owner is not None else None
+            if node is not None:
+                found.append(node)
+        return found
+
+    def reference_nodes(self):
+        """(node, role, group, input) of every node that holds a model reference, the base first.
+
+        role: "base", "slice-base" (a slice's own base_model), "input" or "tokenizer".
+        """
+        if self.base_node is not None:
+            yield self.base_node, "base", None, None
+        for group in self.groups:
+            if group.base_from_slice and group.base_node is not None:
+                yield group.base_node, "slice-base", group, None
+            for inp in group.listed:
+                if inp.model_node is not None:
+                    yield inp.model_node, "input", group, inp
+        for node in self.tokenizer_settings():
+            if node.value is not None and not is_tokenizer_keyword(node.value):
+                yield node, "tokenizer", None, None
 
     def _collect(self, owner: Node, prefix: str, module_params: Node | None) -> None:
         models = owner.get("models")

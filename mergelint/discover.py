@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 import stat
 
+from merge_core.language import CONFIG_SUFFIXES, HEAD, looks_like_merge_config
+
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
-# A top-level key that only mergekit configs have (mergekit-moe included, so it gets wrong-tool).
-_SIGNATURE = re.compile(rb"^(merge_method|slices|experts)\s*:", re.MULTILINE)
 _KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
           stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a directory"}
 
@@ -31,20 +30,21 @@ def open_regular(path: str):
     return f
 
 
-def looks_like_merge_config(path: str) -> bool:
+def is_merge_config_file(path: str) -> bool:
+    """A regular file whose first MiB looks like a merge config (never waits on a FIFO)."""
     try:
         with open_regular(path) as f:
-            head = f.read(1 << 20)
+            head = f.read(HEAD)
     except OSError:
         return False
-    return bool(_SIGNATURE.search(head))
+    return looks_like_merge_config(head)
 
 
 def walk(directory: str):
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
         for name in sorted(files):
-            if name.endswith((".yml", ".yaml")):
+            if name.endswith(CONFIG_SUFFIXES):
                 path = os.path.join(root, name)
-                if looks_like_merge_config(path):  # False for a FIFO or a device: never opened to wait
+                if is_merge_config_file(path):  # False for a FIFO or a device: never opened to wait
                     yield path

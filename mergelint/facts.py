@@ -104,19 +104,8 @@ def _uses(view: ConfigView):
             seen.add(id(node))
             found.append(RefUse(node, ref, role, group, inp))
 
-    if view.base_node is not None:
-        add(view.base_node, "base")
-    for group in view.groups:
-        if group.base_from_slice and group.base_node is not None:
-            add(group.base_node, "slice-base", group)
-        for inp in group.listed:
-            if inp.model_node is not None:
-                add(inp.model_node, "input", group, inp)
-    root = view.root
-    tokenizer = root.get("tokenizer")
-    for node in (root.get("tokenizer_source"), tokenizer.get("source") if tokenizer is not None and tokenizer.is_map else None):
-        if node is not None and node.value not in ("union", "base", None):
-            add(node, "tokenizer")
+    for node, role, group, inp in view.reference_nodes():
+        add(node, role, group, inp)
     found.sort(key=lambda u: u.node.range.start)
     return found
 

@@ -18,6 +18,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from merge_core.language import PYPROJECT, SETTINGS_FILES
+
 from .diagnostics import SEVERITIES
 
 
@@ -128,7 +130,7 @@ def _read(path: str) -> dict | None:
         at = _TOML_LINE.search(str(e))
         raise SettingsError(f"{path}: not valid TOML: {e}", path, int(at.group(1)) if at else None) from None
     tool = data.get("tool")
-    if os.path.basename(path) == "pyproject.toml":
+    if os.path.basename(path) == PYPROJECT:
         table = tool.get("mergelint") if isinstance(tool, dict) else None
     else:  # .mergelint.toml: bare keys, or the [tool.mergelint] table copied from a pyproject.toml
         table = tool["mergelint"] if isinstance(tool, dict) and "mergelint" in tool else data
@@ -142,7 +144,7 @@ def load(directory: str) -> Settings:
     """The settings that apply to files in `directory` (the nearest file upward wins)."""
     directory = os.path.abspath(directory)
     while True:
-        for name in (".mergelint.toml", "pyproject.toml"):
+        for name in SETTINGS_FILES:
             path = os.path.join(directory, name)
             if os.path.isfile(path):
                 table = _read(path)

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from merge_core.language import SETTINGS_FILES
+
 if TYPE_CHECKING:
     from ..server import MergelintServer
 
@@ -16,5 +18,5 @@ METHOD = types.TEXT_DOCUMENT_DID_SAVE
 
 def handle(ls: MergelintServer, params: types.DidSaveTextDocumentParams) -> None:
     name = os.path.basename(to_fs_path(params.text_document.uri) or "")
-    if name in ("pyproject.toml", ".mergelint.toml"):
+    if name in SETTINGS_FILES:
         ls.settings_files_changed()

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from merge_core.language import SETTINGS_FILES
+
 from .. import settings
 
 if TYPE_CHECKING:
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("mergelint.lsp")
 
 METHOD = types.INITIALIZED
-SETTINGS_FILES = "**/{pyproject.toml,.mergelint.toml}"
+SETTINGS_GLOB = "**/{" + ",".join(SETTINGS_FILES) + "}"
 
 
 def _registrations(ls: MergelintServer) -> list[types.Registration]:
@@ -35,7 +37,7 @@ def _registrations(ls: MergelintServer) -> list[types.Registration]:
                 id=f"mergelint-settings-files-{ls.session}",
                 method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
                 register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                    watchers=[types.FileSystemWatcher(glob_pattern=SETTINGS_FILES)]
+                    watchers=[types.FileSystemWatcher(glob_pattern=SETTINGS_GLOB)]
                 ),
             )
         )

@@ -15,11 +15,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from ..language import ADAPTER_CONFIG, MODEL_CONFIG, SAFETENSORS_INDEX, SINGLE_SAFETENSORS
 from .files import FileProblem, os_problem, read_json, read_safetensors
 from .safetensors import HeaderError, TensorInfo, parse_header
 
-INDEX = "model.safetensors.index.json"
-SINGLE = "model.safetensors"
 EMBEDDING_SUFFIXES = (
     "embed_tokens.weight",
     "wte.weight",
@@ -392,10 +391,10 @@ class _Reader:
 
     def read(self, location: str, where: str, commit: str | None) -> ModelFacts:
         facts = ModelFacts(location, where, self.directory, commit)
-        if self.has("config.json"):
-            facts.config = self.json("config.json")
-        if self.has("adapter_config.json"):
-            adapter_config = self.json("adapter_config.json")
+        if self.has(MODEL_CONFIG):
+            facts.config = self.json(MODEL_CONFIG)
+        if self.has(ADAPTER_CONFIG):
+            adapter_config = self.json(ADAPTER_CONFIG)
             if adapter_config is not None:
                 facts.adapter = AdapterFacts(adapter_config)
                 if self.has("adapter_model.safetensors"):
@@ -409,11 +408,11 @@ class _Reader:
 
     def _weights(self, facts: ModelFacts) -> None:
         names = self.names()
-        if self.has(INDEX):
-            index = self.json(INDEX)
+        if self.has(SAFETENSORS_INDEX):
+            index = self.json(SAFETENSORS_INDEX)
             weight_map = index.get("weight_map") if isinstance(index, dict) else None
             if index is not None and not (isinstance(weight_map, dict) and all(isinstance(v, str) for v in weight_map.values())):
-                self.problems.append((INDEX, "has no weight_map of tensor names to file names"))
+                self.problems.append((SAFETENSORS_INDEX, "has no weight_map of tensor names to file names"))
                 weight_map = None
             if weight_map is not None:
                 shards = sorted(set(weight_map.values()))
@@ -421,10 +420,10 @@ class _Reader:
                 if facts.tensors is not None:
                     absent = [n for n in weight_map if n not in facts.tensors]
                     if absent:
-                        self.problems.append((INDEX, f"lists {len(absent)} tensor(s) its shards do not hold, e.g. {absent[0]}"))
+                        self.problems.append((SAFETENSORS_INDEX, f"lists {len(absent)} tensor(s) its shards do not hold, e.g. {absent[0]}"))
                 return
-        if self.has(SINGLE):
-            self._safetensors(facts, [SINGLE])
+        if self.has(SINGLE_SAFETENSORS):
+            self._safetensors(facts, [SINGLE_SAFETENSORS])
             return
         others = [n for n in names if n.endswith(".safetensors") and not n.startswith("adapter_model")]
         if others:
@@ -447,7 +446,7 @@ class _Reader:
         complete = True
         for name in files:
             if not self.has(name):
-                self.problems.append((name, f"is listed in {INDEX} but missing"))
+                self.problems.append((name, f"is listed in {SAFETENSORS_INDEX} but missing"))
                 complete = False
                 continue
             part = self.header(name)

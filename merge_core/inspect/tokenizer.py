@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from ..language import TOKENIZER_CONFIG, TOKENIZER_JSON
 from .files import FileProblem, read_json, stat_regular
 
-FILES = ("tokenizer.json", "tokenizer_config.json", "added_tokens.json", "vocab.json")
+FILES = (TOKENIZER_JSON, TOKENIZER_CONFIG, "added_tokens.json", "vocab.json")
 SPECIAL = ("bos_token", "eos_token", "pad_token")
 MAX_TEMPLATE = 1024 * 1024
 
@@ -32,7 +33,7 @@ class TokenizerFacts:
 
 
 def _ids(data: dict, name: str):
-    if name == "tokenizer.json":
+    if name == TOKENIZER_JSON:
         model = data.get("model")
         vocab = model.get("vocab") if isinstance(model, dict) else None
         if isinstance(vocab, dict):
@@ -44,11 +45,11 @@ def _ids(data: dict, name: str):
 
 
 def _added(data: dict, name: str):
-    if name == "tokenizer.json":
+    if name == TOKENIZER_JSON:
         for token in data.get("added_tokens") or ():
             if isinstance(token, dict) and isinstance(token.get("id"), int) and isinstance(token.get("content"), str):
                 yield token["content"], token["id"]
-    elif name == "tokenizer_config.json":
+    elif name == TOKENIZER_CONFIG:
         decoder = data.get("added_tokens_decoder")
         for key, token in (decoder.items() if isinstance(decoder, dict) else ()):
             if str(key).isdigit() and isinstance(token, dict) and isinstance(token.get("content"), str):
@@ -80,7 +81,7 @@ def read_tokenizer(directory: str) -> TokenizerFacts:
         best = max([*_ids(data, name), *added.values()], default=None)
         if best is not None and (top is None or best > top):
             top, facts.size_file = best, name
-        if name == "tokenizer_config.json":
+        if name == TOKENIZER_CONFIG:
             for key in SPECIAL:
                 if _text(data.get(key)) is not None:
                     facts.special[key] = _text(data.get(key))

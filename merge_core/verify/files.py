@@ -23,11 +23,11 @@ import os
 from ..inspect.files import FileProblem, stat_regular
 from ..inspect.hfcache import cache_dir, find_snapshot, valid_repo_id
 from ..inspect.tokenizer import read_tokenizer
+from ..language import SAVED_CONFIG, TOKENIZER_JSON
 from .check import Check, Finding
 
 CHECK = Check("MV108", "files-lost", "warning",
               "A tokenizer, generation config or chat template of the inputs is missing")
-CONFIG = "mergekit_config.yml"
 MAX_CONFIG = 4 * 1024 * 1024
 
 
@@ -38,7 +38,7 @@ def _inputs(folder) -> list[str]:
     from ..config import parse_config
     from ..errors import MergeError
 
-    path = os.path.join(folder.path, CONFIG)
+    path = os.path.join(folder.path, SAVED_CONFIG)
     try:
         if stat_regular(path).st_size > MAX_CONFIG:
             return []
@@ -78,7 +78,7 @@ def run(folder, stats):
         return
     out_template = read_tokenizer(folder.path).chat_template
     wants = (
-        ("tokenizer", ("tokenizer.json", "tokenizer.model"), "the output cannot be used without one"),
+        ("tokenizer", (TOKENIZER_JSON, "tokenizer.model"), "the output cannot be used without one"),
         ("generation_config.json", ("generation_config.json",), "it generates with the library's defaults"),
     )
     for what, names, why in wants:

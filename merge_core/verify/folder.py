@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 
 from ..checkpoint import PickleFile, SafetensorsFile, TensorInfo
 from ..errors import ModelError
+from ..language import ADAPTER_CONFIG, MODEL_CONFIG, SAFETENSORS_INDEX, SINGLE_SAFETENSORS
 from ..inspect.files import FileProblem, read_json, stat_regular
 from .check import Finding
 from .unreadable import UNREADABLE_FILE, UNREADABLE_MODEL
 
-INDEX = "model.safetensors.index.json"
-SINGLE = "model.safetensors"
 
 
 @dataclass
@@ -69,31 +68,31 @@ def open_folder(path: str, allow_pickle: bool = False) -> tuple[ModelFolder | No
         what = "does not exist" if not os.path.lexists(path) else "is not a folder"
         return None, [Finding(UNREADABLE_MODEL, "", f"{path} {what}: verify takes a model folder")]
     names = _names(path)
-    config_path = os.path.join(path, "config.json")
-    if "config.json" not in names:
+    config_path = os.path.join(path, MODEL_CONFIG)
+    if MODEL_CONFIG not in names:
         adapter = " (it holds a LoRA adapter: verify the model it was merged into)" \
-            if "adapter_config.json" in names else ""
+            if ADAPTER_CONFIG in names else ""
         return None, [Finding(UNREADABLE_MODEL, "", f"{path} has no config.json: not a Hugging Face model folder"
                               + adapter)]
     try:
         config = read_json(config_path)
     except FileProblem as e:
         why = _why(config_path, e.message)
-        return None, [Finding(UNREADABLE_MODEL, "config.json", f"config.json cannot be read: {why}")]
+        return None, [Finding(UNREADABLE_MODEL, MODEL_CONFIG, f"{MODEL_CONFIG} cannot be read: {why}")]
     folder = ModelFolder(path, config)
-    if INDEX in names:
-        index = folder.json(INDEX, findings)
+    if SAFETENSORS_INDEX in names:
+        index = folder.json(SAFETENSORS_INDEX, findings)
         weight_map = index.get("weight_map") if index is not None else None
         if index is not None and not (isinstance(weight_map, dict)
                                       and all(isinstance(v, str) for v in weight_map.values())):
-            findings.append(Finding(UNREADABLE_FILE, INDEX, f"{INDEX} has no weight_map of tensor names to shards"))
+            findings.append(Finding(UNREADABLE_FILE, SAFETENSORS_INDEX, f"{SAFETENSORS_INDEX} has no weight_map of tensor names to shards"))
         if index is None or findings:
             return None, findings
         folder.weight_map = weight_map
         folder.index_metadata = index.get("metadata") if isinstance(index.get("metadata"), dict) else {}
         folder.listed = sorted(set(weight_map.values()))
-    elif SINGLE in names:
-        folder.listed = [SINGLE]
+    elif SINGLE_SAFETENSORS in names:
+        folder.listed = [SINGLE_SAFETENSORS]
     else:
         folder.listed = [n for n in names if n.endswith(".safetensors") and not n.startswith("adapter_model")]
     kind = SafetensorsFile
@@ -129,7 +128,7 @@ def _add_shard(folder: ModelFolder, name: str, findings: list[Finding], kind=Saf
         stat_regular(path)
         shard = kind(path)
     except FileProblem as e:
-        where = f" (listed in {INDEX})" if folder.weight_map is not None else ""
+        where = f" (listed in {SAFETENSORS_INDEX})" if folder.weight_map is not None else ""
         findings.append(Finding(UNREADABLE_FILE, name, f"{name}{where}: {e.message}"))
         folder.complete = False
         return

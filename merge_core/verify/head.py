@@ -14,6 +14,7 @@ Use instead: merge models that agree on `tie_word_embeddings` (`mergelint check`
 with `tie-embeddings-mismatch`), or set it in the output's config.json to match the tensors.
 """
 
+from ..language import MODEL_CONFIG
 from .check import Check, Finding
 from .layout import config_flag
 
@@ -31,7 +32,7 @@ def run(folder, stats):
         return
     head = head_tensor(folder.tensors)
     if head is None and not tied:
-        yield Finding(CHECK, "config.json", "tie_word_embeddings is false but no lm_head.weight is stored: "
+        yield Finding(CHECK, MODEL_CONFIG, "tie_word_embeddings is false but no lm_head.weight is stored: "
                       "transformers would initialise the output head with random weights", key="tie_word_embeddings")
     elif head is not None and tied:
         yield Finding(CHECK, folder.shard_of(head), f"{head} is stored but config.json ties the head to the input "

@@ -13,6 +13,7 @@ frankenmerge whose slices skip or repeat the wrong range, or an output written f
 interrupted merge, look exactly like this.
 """
 
+from ..language import MODEL_CONFIG
 from .check import Check, Finding
 from .layout import main_stack, stacks
 
@@ -39,11 +40,11 @@ def run(folder, stats):
         missing = sorted(set(range(count)) - set(present))
         extra = [i for i in present if i >= count]
         if missing:
-            yield Finding(CHECK, "config.json", f"{key} is {count} but the tensors hold no {stack.prefix}N for "
+            yield Finding(CHECK, MODEL_CONFIG, f"{key} is {count} but the tensors hold no {stack.prefix}N for "
                           f"layer(s) {_spans(missing)} (present: {_spans(present)}): transformers would fill them "
                           "with random weights", key=key)
         if extra:
-            yield Finding(CHECK, "config.json", f"{key} is {count} but the tensors hold layer(s) {_spans(extra)} of "
+            yield Finding(CHECK, MODEL_CONFIG, f"{key} is {count} but the tensors hold layer(s) {_spans(extra)} of "
                           f"{stack.prefix}N too: transformers ignores them", key=key)
     for st in stacks(folder.tensors):
         if len(st.layers) < 2:

@@ -18,6 +18,7 @@ makes mergekit build embeddings for the output's tokenizer.
 
 from ..inspect.facts import EMBEDDING_SUFFIXES
 from ..inspect.tokenizer import read_tokenizer
+from ..language import MODEL_CONFIG
 from .check import Check, Finding
 from .head import head_tensor
 from .layout import config_int
@@ -37,7 +38,7 @@ def run(folder, stats):
     rows = folder.tensors[embedding].shape[0]
     size, key = config_int(folder.config, "vocab_size", "padded_vocab_size")
     if size is not None and size != rows:
-        yield Finding(CHECK, "config.json", f"{key} is {size} but {embedding} has {rows} rows: transformers refuses "
+        yield Finding(CHECK, MODEL_CONFIG, f"{key} is {size} but {embedding} has {rows} rows: transformers refuses "
                       "the checkpoint (size mismatch)", key=key)
     head = head_tensor(folder.tensors)
     if head is not None and folder.tensors[head].shape[:1] != (rows,):

@@ -18,7 +18,7 @@ dtype: bfloat16
 ```
 """
 
-from merge_core.schema import DTYPES
+from merge_core.language import DTYPE_KEYS, FLOAT_DTYPES
 
 from ..diagnostics import Fix
 from ..edits import replace_scalar
@@ -29,24 +29,23 @@ RULE = Rule("ML006", "dtype-value", "error", "dtype or out_dtype is not a dtype 
 
 _SPELLINGS = {"bf16": "bfloat16", "fp16": "float16", "half": "float16", "fp32": "float32", "float": "float32",
               "double": "float64", "fp64": "float64"}
-_FLOATING = [d for d in DTYPES if d.startswith(("float", "bfloat"))]
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
     view = ctx.view
-    for key in ("dtype", "out_dtype"):
+    for key in DTYPE_KEYS:
         node = view.root.get(key)
         if node is None or not node.is_scalar or node.value is None:
             continue
         name = str(node.value)
         bare = name.removeprefix("torch.")
-        if bare in _FLOATING:
+        if bare in FLOAT_DTYPES:
             continue
         if bare == "int64":
             ctx.report(RULE, node, f"{key} {name} is not a floating-point dtype; mergekit cannot merge in it")
             continue
-        suggestion = _SPELLINGS.get(bare.lower()) or closest(bare, _FLOATING, cutoff=0.5)
+        suggestion = _SPELLINGS.get(bare.lower()) or closest(bare, FLOAT_DTYPES, cutoff=0.5)
         fixes = [Fix(f"Change to {suggestion}", (replace_scalar(node, suggestion),), preferred=True)] if suggestion else []
-        hint = f"; did you mean {suggestion}?" if suggestion else f" (use one of {', '.join(_FLOATING)})"
+        hint = f"; did you mean {suggestion}?" if suggestion else f" (use one of {', '.join(FLOAT_DTYPES)})"
         ctx.report(RULE, node, f"{key} {name!r} is not a dtype mergekit knows{hint}", fixes)

@@ -25,26 +25,6 @@ from ..rule import Context, Rule
 RULE = Rule("ML201", "invalid-model-reference", "error", "A model reference does not follow mergekit's grammar")
 
 
-def reference_nodes(view):
-    """Every node that holds a model reference, with what it is."""
-    if view.base_node is not None:
-        yield view.base_node
-    for group in view.groups:
-        if group.base_from_slice and group.base_node is not None:
-            yield group.base_node
-        for inp in group.listed:
-            if inp.model_node is not None:
-                yield inp.model_node
-    source = view.root.get("tokenizer_source")
-    if source is not None and source.value not in ("union", "base", None):
-        yield source
-    tokenizer = view.root.get("tokenizer")
-    if tokenizer is not None and tokenizer.is_map:
-        inner = tokenizer.get("source")
-        if inner is not None and inner.value not in ("union", "base", None):
-            yield inner
-
-
 def _span(node: Node, error: ReferenceError) -> Node | Range:
     if error.start is None or not node.is_scalar or node.range.start.line != node.range.end.line:
         return node
@@ -63,7 +43,7 @@ def _span(node: Node, error: ReferenceError) -> Node | Range:
 def check(ctx: Context) -> None:
     view = ctx.view
     seen: set[int] = set()
-    for node in reference_nodes(view):
+    for node, *_ in view.reference_nodes():
         if id(node) in seen or not (node.is_scalar and isinstance(node.value, str) or node.is_map):
             continue
         seen.add(id(node))

@@ -25,7 +25,7 @@ chat_template: chatml
 ```
 """
 
-from merge_core.schema import CHAT_TEMPLATES
+from merge_core.language import BUILTIN_CHAT_TEMPLATES, CHAT_TEMPLATES, TOKENIZER_SOURCES
 
 from ..diagnostics import Fix
 from ..edits import replace_scalar
@@ -45,7 +45,7 @@ def check(ctx: Context) -> None:
     for node in (source, tokenizer.get("source") if tokenizer is not None and tokenizer.is_map else None):
         if node is not None and isinstance(node.value, str) and node.value.startswith("model:"):
             _check_model_prefix(ctx, node)
-        if node is not None and isinstance(node.value, str) and node.value.lower() in ("union", "base") and node.value not in ("union", "base"):
+        if node is not None and isinstance(node.value, str) and node.value.lower() in TOKENIZER_SOURCES and node.value not in TOKENIZER_SOURCES:
             word = node.value.lower()
             fix = Fix(f"Change to {word}", (replace_scalar(node, word),), preferred=True)
             ctx.report(RULE, node, f"'{node.value}' is read as a model name; the keyword is '{word}' in lower case", [fix], severity="warning")
@@ -72,14 +72,14 @@ def _check_chat_template(ctx: Context, node, rebuilds: bool) -> None:
     if node is None or not isinstance(node.value, str):
         return
     value = node.value
-    if value == "auto" or value in CHAT_TEMPLATES:
+    if value in CHAT_TEMPLATES:
         return
     if len(value) >= 20 and "{" in value:
         return  # a literal Jinja template
-    suggestion = closest(value, CHAT_TEMPLATES, cutoff=0.6)
+    suggestion = closest(value, BUILTIN_CHAT_TEMPLATES, cutoff=0.6)
     fixes = [Fix(f"Change to {suggestion}", (replace_scalar(node, suggestion),), preferred=True)] if suggestion else []
     consequence = "the merge aborts" if rebuilds else "mergekit logs it and saves the model without a template"
-    hint = f"; did you mean {suggestion}?" if suggestion else f" (built-in: auto, {', '.join(CHAT_TEMPLATES)})"
+    hint = f"; did you mean {suggestion}?" if suggestion else f" (built-in: {', '.join(CHAT_TEMPLATES)})"
     ctx.report(
         RULE,
         node,

@@ -29,6 +29,7 @@ the user's value: both are safe, and both win over a fix that would invent a val
 same parameter.
 """
 
+from merge_core.language import owns_parameters
 from merge_core.methods import METHODS
 
 from ..diagnostics import Edit, Fix
@@ -43,18 +44,6 @@ from ..validate import locate
 RULE = Rule("ML004", "unknown-key", "warning", "mergekit ignores this key")
 
 _PARAMETER_NAMES = {p.name for m in METHODS.values() for p in m.params}
-# Mappings that may hold `parameters:`: the top level, model entries, slices, sources, modules.
-_PARAMETER_OWNERS = {(), ("models", int), ("slices", int), ("slices", int, "sources", int)}
-
-
-def _shape(path) -> tuple:
-    return tuple(int if isinstance(step, int) else step for step in path)
-
-
-def _owns_parameters(path) -> bool:
-    if path[:1] == ("modules",):
-        path = path[2:]  # modules.<name> holds models/slices like the top level
-    return _shape(path) in _PARAMETER_OWNERS
 
 
 @RULE.checker
@@ -66,7 +55,7 @@ def check(ctx: Context) -> None:
         if ctx.multi_document and parent_path == () and issue.name == "name":
             continue  # mergekit-multi names each document
         parent, _ = locate(ctx.view.root, parent_path)
-        if issue.name in _PARAMETER_NAMES and parent is not None and _owns_parameters(parent_path):
+        if issue.name in _PARAMETER_NAMES and parent is not None and owns_parameters(parent_path):
             fix = _move_under_parameters(ctx, parent, issue.key, issue.node)
             ctx.report(
                 RULE,
@@ -78,7 +67,7 @@ def check(ctx: Context) -> None:
         suggestion = closest(str(issue.name), issue.options)
         fixes = []
         message = f"unknown key '{issue.name}': mergekit ignores it"
-        meant = _meant_parameter(ctx, str(issue.name)) if parent is not None and _owns_parameters(parent_path) else None
+        meant = _meant_parameter(ctx, str(issue.name)) if parent is not None and owns_parameters(parent_path) else None
         if not suggestion and meant:  # a misspelt parameter beside `model:`: move it and keep its value
             fix = _move_under_parameters(ctx, parent, issue.key, issue.node, meant)
             ctx.report(RULE, issue.key, message + f"; did you mean the parameter '{meant}'? It belongs under parameters:",

@@ -24,6 +24,7 @@ parameters:
 ```
 """
 
+from merge_core.language import SETTING_KEYS
 from merge_core.methods import METHODS, Scope
 
 from ..diagnostics import Fix
@@ -32,8 +33,6 @@ from ..rule import Context, Rule
 from ..suggest import closest
 
 RULE = Rule("ML103", "unknown-parameter", "warning", "The merge method does not read this parameter")
-
-_TOP_LEVEL_KEYS = {"dtype", "out_dtype", "base_model", "tokenizer_source", "tokenizer", "chat_template", "merge_method"}
 
 
 @RULE.checker
@@ -62,7 +61,7 @@ def _check_name(ctx: Context, params, key, per_model: bool) -> None:
             )
         return
     candidates = [p.name for p in method.params if not per_model or p.scope.per_model]
-    if name in _TOP_LEVEL_KEYS:
+    if name in SETTING_KEYS:
         ctx.report(RULE, key, f"'{name}' is a top-level key, not a parameter; under parameters: mergekit ignores it")
         return
     owners = sorted(m.name for m in METHODS.values() if m.param(name))
