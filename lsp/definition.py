@@ -9,7 +9,9 @@ from __future__ import annotations
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from merge_core.language import REFERENCE_PARTS, REFERENCE_PATH, WHOLE_REFERENCE_KEYS, holds_reference, is_tokenizer_keyword
+from merge_core.language import (
+    REFERENCE_PARTS, REFERENCE_PATH, WHOLE_REFERENCE_KEYS, holds_reference, is_tokenizer_keyword,
+)
 from merge_core.references import ModelPath, ReferenceError, parse_reference, reference_from_value
 
 from . import facts

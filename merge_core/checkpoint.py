@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .errors import ModelError
 from .inspect.safetensors import HeaderError, read_entries
-from .language import SAFETENSORS_INDEX, SINGLE_SAFETENSORS
+from .language import SHARD_INDEX, SINGLE_SHARD
 from .references import ModelPath
 
 # safetensors dtype names -> (torch dtype name, bytes per element)
@@ -194,8 +194,8 @@ class Checkpoint:
         self.label = label
         self.files: list[SafetensorsFile | PickleFile] = []
         self.tensors: dict[str, TensorInfo] = {}
-        index = os.path.join(folder, SAFETENSORS_INDEX)
-        single = os.path.join(folder, SINGLE_SAFETENSORS)
+        index = os.path.join(folder, SHARD_INDEX)
+        single = os.path.join(folder, SINGLE_SHARD)
         if os.path.exists(index):
             weight_map = _read_json(index).get("weight_map") or {}
             for shard in sorted(set(weight_map.values())):

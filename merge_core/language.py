@@ -29,9 +29,13 @@ EXCLUSIVE_KEYS = (LAYOUT_KEYS, (TOKENIZER_SOURCE, TOKENIZER))
 # Top-level keys that hold one value, not models: written under `parameters:` they are ignored.
 SETTING_KEYS = tuple(k for k in TOP_LEVEL_KEYS if k not in (*LAYOUT_KEYS, "parameters"))
 
+# The top-level keys of mergekit-moe's and mergekit-evolve's configs: those are told to use that tool.
+MOE_KEYS = ("experts", "gate_mode", "experts_per_token", "shared_experts")
+EVOLVE_KEYS = ("genome", "tasks")
+
 # A top-level key that only mergekit's configs have (mergekit-moe's `experts` included, so that
 # a MoE config is checked and told it needs the other tool).
-_SIGNATURE = re.compile(rb"^(merge_method|slices|experts)\s*:", re.MULTILINE)
+_SIGNATURE = re.compile(rb"^(" + "|".join((MERGE_METHOD, "slices", MOE_KEYS[0])).encode() + rb")\s*:", re.MULTILINE)
 HEAD = 1 << 20  # how much of a file is looked at
 
 
@@ -118,8 +122,8 @@ REFERENCE_WORDS = tuple(dict.fromkeys((*WHOLE_REFERENCE_KEYS, *REFERENCE_PARTS, 
 
 MODEL_CONFIG = "config.json"
 ADAPTER_CONFIG = "adapter_config.json"
-SAFETENSORS_INDEX = "model.safetensors.index.json"
-SINGLE_SAFETENSORS = "model.safetensors"
+SHARD_INDEX = "model.safetensors.index.json"
+SINGLE_SHARD = "model.safetensors"
 TOKENIZER_JSON = "tokenizer.json"
 TOKENIZER_CONFIG = "tokenizer_config.json"
 # The config mergekit and `mergelint run` save beside a merged model.

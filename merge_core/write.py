@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .checkpoint import TORCH_TO_ST, nbytes
 from .errors import MergeError
-from .language import SAFETENSORS_INDEX, SINGLE_SAFETENSORS
+from .language import SHARD_INDEX, SINGLE_SHARD
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 10**9, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
@@ -79,7 +79,7 @@ class ShardWriter:
             shards[-1].append(e)
             size += e.nbytes
         n = len(shards)
-        self.shards = [((SINGLE_SAFETENSORS if n == 1 else f"model-{k + 1:05d}-of-{n:05d}.safetensors"), s)
+        self.shards = [((SINGLE_SHARD if n == 1 else f"model-{k + 1:05d}-of-{n:05d}.safetensors"), s)
                        for k, s in enumerate(shards)]
         self._order = [(file, e) for file, s in self.shards for e in s]
         self._next = 0
@@ -148,7 +148,7 @@ class ShardWriter:
             raise MergeError(f"internal error: {len(self._order) - self._next} tensors were never written")
         self._close()
         if not self._order:  # nothing to write: still a valid (empty) checkpoint
-            self._open(SINGLE_SAFETENSORS, [])
+            self._open(SINGLE_SHARD, [])
             self._close()
         files = [f for f, _ in self.shards]
         if len(self.shards) > 1:
@@ -156,7 +156,7 @@ class ShardWriter:
                 "metadata": {"total_size": self.total, **(extra_metadata or {})},
                 "weight_map": {e.name: f for f, e in self._order},
             }
-            with open(os.path.join(self.folder, SAFETENSORS_INDEX), "w", encoding="utf-8") as fh:
+            with open(os.path.join(self.folder, SHARD_INDEX), "w", encoding="utf-8") as fh:
                 json.dump(index, fh, indent=2)
                 fh.write("\n")
         return files

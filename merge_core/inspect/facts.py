@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ..language import ADAPTER_CONFIG, MODEL_CONFIG, SAFETENSORS_INDEX, SINGLE_SAFETENSORS
+from ..language import ADAPTER_CONFIG, MODEL_CONFIG, SHARD_INDEX, SINGLE_SHARD
 from .files import FileProblem, os_problem, read_json, read_safetensors
 from .safetensors import HeaderError, TensorInfo, parse_header
 
@@ -408,11 +408,11 @@ class _Reader:
 
     def _weights(self, facts: ModelFacts) -> None:
         names = self.names()
-        if self.has(SAFETENSORS_INDEX):
-            index = self.json(SAFETENSORS_INDEX)
+        if self.has(SHARD_INDEX):
+            index = self.json(SHARD_INDEX)
             weight_map = index.get("weight_map") if isinstance(index, dict) else None
             if index is not None and not (isinstance(weight_map, dict) and all(isinstance(v, str) for v in weight_map.values())):
-                self.problems.append((SAFETENSORS_INDEX, "has no weight_map of tensor names to file names"))
+                self.problems.append((SHARD_INDEX, "has no weight_map of tensor names to file names"))
                 weight_map = None
             if weight_map is not None:
                 shards = sorted(set(weight_map.values()))
@@ -420,10 +420,11 @@ class _Reader:
                 if facts.tensors is not None:
                     absent = [n for n in weight_map if n not in facts.tensors]
                     if absent:
-                        self.problems.append((SAFETENSORS_INDEX, f"lists {len(absent)} tensor(s) its shards do not hold, e.g. {absent[0]}"))
+                        self.problems.append((SHARD_INDEX, f"lists {len(absent)} tensor(s) its shards do not hold, "
+                                                           f"e.g. {absent[0]}"))
                 return
-        if self.has(SINGLE_SAFETENSORS):
-            self._safetensors(facts, [SINGLE_SAFETENSORS])
+        if self.has(SINGLE_SHARD):
+            self._safetensors(facts, [SINGLE_SHARD])
             return
         others = [n for n in names if n.endswith(".safetensors") and not n.startswith("adapter_model")]
         if others:
@@ -446,7 +447,7 @@ class _Reader:
         complete = True
         for name in files:
             if not self.has(name):
-                self.problems.append((name, f"is listed in {SAFETENSORS_INDEX} but missing"))
+                self.problems.append((name, f"is listed in {SHARD_INDEX} but missing"))
                 complete = False
                 continue
             part = self.header(name)

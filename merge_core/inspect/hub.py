@@ -17,7 +17,7 @@ import json
 import os
 import time
 
-from ..language import ADAPTER_CONFIG, MODEL_CONFIG, SAFETENSORS_INDEX, SINGLE_SAFETENSORS
+from ..language import ADAPTER_CONFIG, MODEL_CONFIG, SHARD_INDEX, SINGLE_SHARD
 from .facts import Remote
 from .files import FileProblem, read_json, stat_regular
 from .safetensors import HeaderError, header_length
@@ -135,12 +135,12 @@ def fetch(client, cache_dir: str, repo_id: str, revision: str | None) -> tuple[s
             _down = (now, e.message)
         raise
     paths = {}
-    for name in (MODEL_CONFIG, ADAPTER_CONFIG, SAFETENSORS_INDEX):
+    for name in (MODEL_CONFIG, ADAPTER_CONFIG, SHARD_INDEX):
         if name in files:
             paths[name] = client.download(repo_id, name, revision or commit)
     if load_sidecar(cache_dir, repo_id, commit) is None:
         headers = {}
-        for name in _weight_files(files, paths.get(SAFETENSORS_INDEX)):
+        for name in _weight_files(files, paths.get(SHARD_INDEX)):
             raw = _remote_header(client, repo_id, name, commit, files.get(name))
             if raw is not None:
                 headers[name] = raw
@@ -165,8 +165,8 @@ def _weight_files(files: dict, index_path: str | None) -> list[str]:
             weight_map = None
         if isinstance(weight_map, dict):
             names = sorted({v for v in weight_map.values() if isinstance(v, str) and v in files})
-    elif SINGLE_SAFETENSORS in files:
-        names = [SINGLE_SAFETENSORS]
+    elif SINGLE_SHARD in files:
+        names = [SINGLE_SHARD]
     else:
         names = [n for n in files if n.endswith(".safetensors") and "/" not in n and not n.startswith("adapter_model")]
     if "adapter_model.safetensors" in files:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..checkpoint import PickleFile, SafetensorsFile, TensorInfo
 from ..errors import ModelError
-from ..language import ADAPTER_CONFIG, MODEL_CONFIG, SAFETENSORS_INDEX, SINGLE_SAFETENSORS
+from ..language import ADAPTER_CONFIG, MODEL_CONFIG, SHARD_INDEX, SINGLE_SHARD
 from ..inspect.files import FileProblem, read_json, stat_regular
 from .check import Finding
 from .unreadable import UNREADABLE_FILE, UNREADABLE_MODEL
@@ -80,19 +80,20 @@ def open_folder(path: str, allow_pickle: bool = False) -> tuple[ModelFolder | No
         why = _why(config_path, e.message)
         return None, [Finding(UNREADABLE_MODEL, MODEL_CONFIG, f"{MODEL_CONFIG} cannot be read: {why}")]
     folder = ModelFolder(path, config)
-    if SAFETENSORS_INDEX in names:
-        index = folder.json(SAFETENSORS_INDEX, findings)
+    if SHARD_INDEX in names:
+        index = folder.json(SHARD_INDEX, findings)
         weight_map = index.get("weight_map") if index is not None else None
         if index is not None and not (isinstance(weight_map, dict)
                                       and all(isinstance(v, str) for v in weight_map.values())):
-            findings.append(Finding(UNREADABLE_FILE, SAFETENSORS_INDEX, f"{SAFETENSORS_INDEX} has no weight_map of tensor names to shards"))
+            findings.append(Finding(UNREADABLE_FILE, SHARD_INDEX,
+                                    f"{SHARD_INDEX} has no weight_map of tensor names to shards"))
         if index is None or findings:
             return None, findings
         folder.weight_map = weight_map
         folder.index_metadata = index.get("metadata") if isinstance(index.get("metadata"), dict) else {}
         folder.listed = sorted(set(weight_map.values()))
-    elif SINGLE_SAFETENSORS in names:
-        folder.listed = [SINGLE_SAFETENSORS]
+    elif SINGLE_SHARD in names:
+        folder.listed = [SINGLE_SHARD]
     else:
         folder.listed = [n for n in names if n.endswith(".safetensors") and not n.startswith("adapter_model")]
     kind = SafetensorsFile
@@ -128,7 +129,7 @@ def _add_shard(folder: ModelFolder, name: str, findings: list[Finding], kind=Saf
         stat_regular(path)
         shard = kind(path)
     except FileProblem as e:
-        where = f" (listed in {SAFETENSORS_INDEX})" if folder.weight_map is not None else ""
+        where = f" (listed in {SHARD_INDEX})" if folder.weight_map is not None else ""
         findings.append(Finding(UNREADABLE_FILE, name, f"{name}{where}: {e.message}"))
         folder.complete = False
         return

@@ -14,7 +14,7 @@ load, and a shard left out of the index is dead weight on every download.
 import os
 
 from .check import Check, Finding
-from ..language import SAFETENSORS_INDEX
+from ..language import SHARD_INDEX
 
 CHECK = Check("MV107", "index-mismatch", "error", "The safetensors index disagrees with the shards")
 
@@ -32,13 +32,13 @@ def run(folder, stats):
     wrong = [(t, s) for t, s in folder.weight_map.items() if s in readable and t not in held[s]]
     if wrong:
         t, s = wrong[0]
-        yield Finding(CHECK, SAFETENSORS_INDEX, f"{SAFETENSORS_INDEX} maps {len(wrong)} tensor(s) to shards that do not hold them, e.g. {t} "
-                      f"to {s}")
+        yield Finding(CHECK, SHARD_INDEX, f"{SHARD_INDEX} maps {len(wrong)} tensor(s) to shards that do not hold "
+                      f"them, e.g. {t} to {s}")
     unlisted = sorted(t for s, ts in held.items() for t in ts if t not in folder.weight_map)
     if unlisted:
-        yield Finding(CHECK, SAFETENSORS_INDEX, f"{SAFETENSORS_INDEX} does not list {len(unlisted)} tensor(s) its shards hold, e.g. "
-                      f"{unlisted[0]}: transformers never loads them")
+        yield Finding(CHECK, SHARD_INDEX, f"{SHARD_INDEX} does not list {len(unlisted)} tensor(s) its shards "
+                      f"hold, e.g. {unlisted[0]}: transformers never loads them")
     strays = sorted(n for n in os.listdir(folder.path) if n.endswith(".safetensors") and n not in folder.listed
                     and not n.startswith("adapter_model"))
     for name in strays:
-        yield Finding(CHECK, name, f"{name} is not in {SAFETENSORS_INDEX}: transformers never reads it", severity="warning")
+        yield Finding(CHECK, name, f"{name} is not in {SHARD_INDEX}: transformers never reads it", severity="warning")

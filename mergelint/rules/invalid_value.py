@@ -30,6 +30,8 @@ models:
 ```
 """
 
+from merge_core.language import DTYPE_KEYS, MERGE_METHOD
+
 from ..diagnostics import Fix
 from ..document import Node, Range
 from ..edits import replace_scalar
@@ -40,7 +42,7 @@ RULE = Rule("ML003", "invalid-value", "error", "A key is missing or a value has 
             needs=Needs.DOCUMENT)
 
 # Schema errors another rule explains better.
-_OWNED_ELSEWHERE = {("merge_method",), ("dtype",), ("out_dtype",)}
+_OWNED_ELSEWHERE = {(MERGE_METHOD,), *((key,) for key in DTYPE_KEYS)}
 
 
 def _anchor(node: Node | None, key: Node | None) -> Node | Range | None:

@@ -25,7 +25,7 @@ chat_template: chatml
 ```
 """
 
-from merge_core.language import BUILTIN_CHAT_TEMPLATES, CHAT_TEMPLATES, TOKENIZER_SOURCES
+from merge_core.language import BUILTIN_CHAT_TEMPLATES, CHAT_TEMPLATES, TOKENIZER_SOURCES, is_tokenizer_keyword
 
 from ..diagnostics import Fix
 from ..edits import replace_scalar
@@ -42,13 +42,16 @@ def check(ctx: Context) -> None:
     source, tokenizer = root.get("tokenizer_source"), root.get("tokenizer")
     if source is not None and source.value and tokenizer is not None and tokenizer.value:
         ctx.report(RULE, root.key_node("tokenizer"), "give tokenizer_source or tokenizer, not both: mergekit refuses the config")
-    for node in (source, tokenizer.get("source") if tokenizer is not None and tokenizer.is_map else None):
-        if node is not None and isinstance(node.value, str) and node.value.startswith("model:"):
+    for node in view.tokenizer_settings():
+        value = node.value
+        if not isinstance(value, str):
+            continue
+        if value.startswith("model:"):
             _check_model_prefix(ctx, node)
-        if node is not None and isinstance(node.value, str) and node.value.lower() in TOKENIZER_SOURCES and node.value not in TOKENIZER_SOURCES:
-            word = node.value.lower()
+        if value.lower() in TOKENIZER_SOURCES and not is_tokenizer_keyword(value):
+            word = value.lower()
             fix = Fix(f"Change to {word}", (replace_scalar(node, word),), preferred=True)
-            ctx.report(RULE, node, f"'{node.value}' is read as a model name; the keyword is '{word}' in lower case", [fix], severity="warning")
+            ctx.report(RULE, node, f"'{value}' is read as a model name; the keyword is '{word}' in lower case", [fix], severity="warning")
     _check_chat_template(ctx, root.get("chat_template"), rebuilds=bool(source is not None and source.value or tokenizer is not None and tokenizer.value))
     if tokenizer is not None and tokenizer.is_map:
         _check_tokens(ctx, tokenizer.get("tokens"))

@@ -32,6 +32,8 @@ check --fix` applies it only with `--unsafe-fixes`; the editor offers it as a qu
 but leaves it out of fix-all.
 """
 
+from merge_core.language import BASE, TOKENIZER, TOKENIZER_SOURCE, UNION
+
 from ..diagnostics import Fix
 from ..edits import add_to_mapping, slot
 from ..facts import part_node
@@ -45,7 +47,7 @@ RULE = Rule("ML306", "vocab-mismatch", "error", "Merged models have different vo
 def check(ctx: Context) -> None:
     view = ctx.view
     root = view.root
-    for key in ("tokenizer_source", "tokenizer"):
+    for key in (TOKENIZER_SOURCE, TOKENIZER):
         node = root.get(key)
         if node is not None and node.value:
             return
@@ -63,9 +65,9 @@ def check(ctx: Context) -> None:
 
 
 def _fix(ctx: Context) -> Fix:
-    keyword = "base" if ctx.view.base is not None else "union"
-    edit = add_to_mapping(ctx.source, ctx.view.root, "tokenizer_source", keyword)
-    writes = frozenset({slot(ctx.view.root, "tokenizer_source")})
+    keyword = BASE if ctx.view.base is not None else UNION
+    edit = add_to_mapping(ctx.source, ctx.view.root, TOKENIZER_SOURCE, keyword)
+    writes = frozenset({slot(ctx.view.root, TOKENIZER_SOURCE)})
     return Fix(f"Add tokenizer_source: {keyword}", (edit,), safe=False, preferred=True, writes=writes, placeholder=True)
 
 

@@ -20,13 +20,11 @@ Use instead: run it with `mergekit-moe`, or write a `mergekit-yaml` config with
 `merge_method` and `models`/`slices`.
 """
 
+from merge_core.language import EVOLVE_KEYS, LAYOUT_KEYS, MOE_KEYS
+
 from ..rule import Context, Rule
 
 RULE = Rule("ML002", "wrong-tool", "error", "The file is a config for another tool")
-
-_MOE_KEYS = ("experts", "gate_mode", "experts_per_token", "shared_experts")
-_EVOLVE_KEYS = ("genome", "tasks")
-
 
 @RULE.checker
 def check(ctx: Context) -> None:
@@ -35,14 +33,14 @@ def check(ctx: Context) -> None:
     keys = [k for k, _ in root.pairs]
     # A merge_method beside experts or genome does not make a mergekit-yaml config: only
     # models, slices or modules to merge do.
-    merges = view.method_node is not None and any(root.get(k) is not None for k in ("models", "slices", "modules"))
+    merges = view.method_node is not None and any(root.get(k) is not None for k in LAYOUT_KEYS)
     if not merges:
-        moe = [k for k in keys if k.value in _MOE_KEYS]
+        moe = [k for k in keys if k.value in MOE_KEYS]
         if moe:
             ctx.report(RULE, moe[0], "this is a mergekit-moe config (experts, gate_mode): run it with mergekit-moe, not mergekit-yaml")
             ctx.view = None
             return
-        evolve = [k for k in keys if k.value in _EVOLVE_KEYS]
+        evolve = [k for k in keys if k.value in EVOLVE_KEYS]
         if evolve:
             ctx.report(RULE, evolve[0], "this is a mergekit-evolve config (genome, tasks): run it with mergekit-evolve")
             ctx.view = None
