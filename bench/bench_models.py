@@ -90,7 +90,7 @@ print(time.perf_counter() - t0, n, "torch" in sys.modules)
 
 
 def measure(folder: str, repeat: int) -> dict:
-    from merge_core.inspect import facts, files
+    from merge_core.inspect import files, folder_facts
     from mergelint.checker import check_source
     from mergelint.document import Source
 
@@ -113,7 +113,7 @@ def measure(folder: str, repeat: int) -> dict:
                 cold.append(float(seconds))
         source = Source(text, path)
         files.clear()  # nothing cached: every config.json and header is read
-        facts._FOLDERS.clear()
+        folder_facts._FOLDERS.clear()
         t0 = time.perf_counter()
         found = check_source(source, base_dir=folder)
         first = time.perf_counter() - t0

@@ -19,7 +19,7 @@ from merge_core.methods import METHODS
 from mergelint.rules import RULES
 from mergelint.suppressions import UNUSED
 
-from . import models, rule_docs, vocabulary
+from . import language_help, model_folders, rule_docs
 from .capabilities import Resolved
 from .context import Cursor, Lines, at_cursor, method_in
 from .positions import LineIndex
@@ -103,15 +103,15 @@ def _rule_names(index: LineIndex, line: int, start: int, col: int, caps: Resolve
 
 def _keys(items: _Items, cursor: Cursor, method) -> None:
     path, siblings = cursor.path, cursor.siblings
-    if vocabulary.is_parameters(path):
-        for param, declared_by in vocabulary.parameters_for(method, path):
+    if language_help.is_parameters(path):
+        for param, declared_by in language_help.parameters_for(method, path):
             if param.name in siblings:
                 continue
             items.add(
                 param.name,
                 types.CompletionItemKind.Property,
-                vocabulary.param_summary(param),
-                vocabulary.param_markdown(param, method, declared_by),
+                language_help.param_summary(param),
+                language_help.param_markdown(param, method, declared_by),
                 f"{param.name}: ",
             )
         return
@@ -119,7 +119,7 @@ def _keys(items: _Items, cursor: Cursor, method) -> None:
     for group in language.EXCLUSIVE_KEYS:
         if siblings.intersection(group):
             taken.update(group)
-    for key in vocabulary.keys_at(path):
+    for key in language_help.keys_at(path):
         if key.name in taken:
             continue
         insert = f"{key.name}:" if key.collection else f"{key.name}: "
@@ -130,19 +130,19 @@ def _values(items: _Items, cursor: Cursor, method, lines, line, directory, roots
     path, key = cursor.path, cursor.key
     if key == "merge_method" and not path:
         for m in sorted(METHODS.values(), key=lambda m: m.name):
-            items.add(m.name, types.CompletionItemKind.EnumMember, vocabulary.method_detail(m), vocabulary.method_markdown(m))
+            items.add(m.name, types.CompletionItemKind.EnumMember, language_help.method_detail(m), language_help.method_markdown(m))
         return
     if key in language.DTYPE_KEYS and not path:
         for name in language.DTYPES:
-            items.add(name, types.CompletionItemKind.EnumMember, "dtype", vocabulary.key_description(path, key))
+            items.add(name, types.CompletionItemKind.EnumMember, "dtype", language_help.key_description(path, key))
         return
     if key == language.CHAT_TEMPLATE and not path:
         for name in language.CHAT_TEMPLATES:
-            items.add(name, types.CompletionItemKind.EnumMember, "chat template", vocabulary.key_description(path, key))
+            items.add(name, types.CompletionItemKind.EnumMember, "chat template", language_help.key_description(path, key))
         return
     if (tuple(path), key) in language.TOKENIZER_SOURCE_AT:
         for name in language.TOKENIZER_SOURCES:
-            items.add(name, types.CompletionItemKind.EnumMember, "tokenizer source", vocabulary.key_description(path, key))
+            items.add(name, types.CompletionItemKind.EnumMember, "tokenizer source", language_help.key_description(path, key))
         _references(items, cursor, lines, line, directory, roots)
         return
     if language.holds_reference(path, key):
@@ -152,13 +152,13 @@ def _values(items: _Items, cursor: Cursor, method, lines, line, directory, roots
     if param_name is not None:
         _parameter_values(items, method, param_name)
         return
-    for value in vocabulary.enum_values(path, key):
+    for value in language_help.enum_values(path, key):
         items.add(value, types.CompletionItemKind.EnumMember)
 
 
 def _parameter(path, key) -> str | None:
     """The parameter a value belongs to: `weight: |`, or `value: |` in a {filter, value} entry."""
-    if vocabulary.is_parameters(path):
+    if language_help.is_parameters(path):
         return key
     if key == "value" and len(path) >= 3 and path[-1] == "[]" and path[-3] == "parameters":
         return path[-2]
@@ -168,11 +168,11 @@ def _parameter(path, key) -> str | None:
 def _parameter_values(items: _Items, method, name: str) -> None:
     param = method.param(name) if method is not None else None
     if param is None:
-        owners = vocabulary.owners(name)
+        owners = language_help.owners(name)
         param = METHODS[owners[0]].param(name) if owners else None
     if param is None:
         return
-    doc = vocabulary.param_markdown(param, method)
+    doc = language_help.param_markdown(param, method)
     if param.type == "bool":
         for word in ("true", "false"):
             detail = "default" if param.default is (word == "true") else ""
@@ -186,10 +186,10 @@ def _references(items: _Items, cursor: Cursor, lines, line, directory, roots) ->
     base = directory or (roots[0] if roots else None)
     if base:
         if "/" in typed or typed.startswith((".", "~")):
-            for path, kind in models.list_folder(base, typed):
+            for path, kind in model_folders.list_folder(base, typed):
                 items.add(path, types.CompletionItemKind.Folder, _kind_words(kind))
         else:
-            for path, kind in models.model_folders(base):
+            for path, kind in model_folders.model_folders(base):
                 items.add(path, types.CompletionItemKind.Folder, _kind_words(kind))
     start, end = Lines(lines).document_bounds(line)
     for n in range(start, end + 1):

@@ -5,6 +5,7 @@ A path names the mapping the cursor is in: keys, and "[]" for a list item, e.g.
 indentation: a key's mapping is opened by the nearest line above with a smaller key
 column (`key:`), or by a list item (`- key: ...`) whose key sits in the same column.
 Flow collections are understood one level deep (`parameters: {weight: 1, de|`).
+`method_in` reads the same way which merge method the cursor's document names.
 """
 
 from __future__ import annotations

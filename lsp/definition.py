@@ -14,7 +14,7 @@ from merge_core.language import (
 )
 from merge_core.references import ModelPath, ReferenceError, parse_reference, reference_from_value
 
-from . import facts
+from . import model_info
 from .analysis import Analysis
 from .documents import locate, tree
 
@@ -56,7 +56,7 @@ def target(analysis: Analysis, position: types.Position, inspect) -> types.Locat
             mpath = ref.lora if adapter else ref.model
     except ReferenceError:
         return None
-    found = facts.definition_file(mpath, inspect, adapter)
+    found = model_info.definition_file(mpath, inspect, adapter)
     if found is None:
         return None
     start = types.Position(line=0, character=0)

@@ -14,7 +14,7 @@ from merge_core.methods import METHODS
 from merge_core.references import ReferenceError, reference_from_value
 from mergelint import suppressions
 
-from . import facts, rule_docs, vocabulary
+from . import language_help, model_info, rule_docs
 from .analysis import Analysis
 from .capabilities import Resolved
 from .context import at_spot, method_in
@@ -23,7 +23,7 @@ from .positions import LineIndex
 
 def _param_of(path, key) -> str | None:
     """The parameter whose setting the cursor is in, if any."""
-    if vocabulary.is_parameters(path) and key is not None:
+    if language_help.is_parameters(path) and key is not None:
         return str(key)
     for i in range(len(path) - 1):
         if path[i] == "parameters" and path[i + 1] != "[]":
@@ -34,13 +34,13 @@ def _param_of(path, key) -> str | None:
 def _param_markdown(name: str, method) -> str | None:
     param = method.param(name) if method is not None else None
     if param is not None:
-        return vocabulary.param_markdown(param, method)
-    owners = vocabulary.owners(name)
+        return language_help.param_markdown(param, method)
+    owners = language_help.owners(name)
     if not owners:
         if method is not None:
             return f"**{name}** — `{method.name}` has no parameter `{name}`; mergekit ignores it."
         return None
-    text = vocabulary.param_markdown(METHODS[owners[0]].param(name), None, owners)
+    text = language_help.param_markdown(METHODS[owners[0]].param(name), None, owners)
     if method is not None:
         text = f"`{method.name}` does not read `{name}`; mergekit ignores it here.\n\n" + text
     return text
@@ -53,23 +53,23 @@ def _reference_markdown(value, inspect) -> str | None:
         return f"Not a valid model reference: {e.message}"
     if inspect is None:
         return None
-    return facts.reference_markdown(ref, inspect)
+    return model_info.reference_markdown(ref, inspect)
 
 
 def _markdown(kind: str, path, key, value, method, inspect) -> str | None:
     if kind == "key":
-        if vocabulary.is_parameters(path):
+        if language_help.is_parameters(path):
             return _param_markdown(str(key), method)
-        description = vocabulary.key_description(path, str(key))
+        description = language_help.key_description(path, str(key))
         if key == "merge_method" and not path and method is not None:
-            return f"**merge_method** — {description}\n\n" + vocabulary.method_markdown(method)
+            return f"**merge_method** — {description}\n\n" + language_help.method_markdown(method)
         return f"**{key}** — {description}" if description else None
     # a value, or an item of a list
     if kind == "item":
         key, path = (path[-2] if len(path) >= 2 else None), path[:-2]
     if key == "merge_method" and not path:
         chosen = METHODS.get(value) if isinstance(value, str) else None
-        return vocabulary.method_markdown(chosen) if chosen else None
+        return language_help.method_markdown(chosen) if chosen else None
     param = _param_of(path, key)
     if param is not None:
         return _param_markdown(param, method)
@@ -77,7 +77,7 @@ def _markdown(kind: str, path, key, value, method, inspect) -> str | None:
         return _reference_markdown(value, inspect)
     if key is None:
         return None
-    description = vocabulary.key_description(path, str(key))
+    description = language_help.key_description(path, str(key))
     return f"**{key}** — {description}" if description else None
 
 

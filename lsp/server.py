@@ -33,7 +33,7 @@ from mergelint import __version__
 from mergelint.checker import unknown_rule_names
 from mergelint.settings import SettingsError
 
-from . import settings, stdio
+from . import editor_settings, stdio
 from .analysis import CHECKED, Analysis, Snapshot
 from .capabilities import Resolved
 from .documents import DocState
@@ -110,7 +110,7 @@ class MergelintServer(LanguageServer):
         )
         self.caps = Resolved()
         self.initial_settings: dict = {}
-        self.client_settings = settings.ClientSettings()
+        self.client_settings = editor_settings.ClientSettings()
         self.settings_generation = 0
         self.docs: dict[str, DocState] = {}
         self.scheduler = Scheduler(self._snapshot, self._deliver, self.key_now)
@@ -193,7 +193,7 @@ class MergelintServer(LanguageServer):
         doc = self.text_document(state)
         text = doc.source if doc is not None else ""
         version = doc.version if doc is not None else None
-        effective, problem = settings.effective(state.directory or self.base_dir(state), self.client_settings)
+        effective, problem = editor_settings.effective(state.directory or self.base_dir(state), self.client_settings)
         if problem is not None:
             self.settings_problems[state.uri] = problem
             self.tell_once(f"{problem}; the documents under it are checked with the default settings")
@@ -262,13 +262,13 @@ class MergelintServer(LanguageServer):
 
     def settings_files_changed(self) -> None:
         """Read them again, and tell again about one that is (still, or newly) broken."""
-        settings.forget_project_files()
+        editor_settings.forget_project_files()
         self._told.clear()
         self.recheck_all()
 
     def apply_settings(self, options) -> None:
         """Settings from workspace/configuration or didChangeConfiguration, laid over initializationOptions."""
-        parsed, problems = settings.parse({**self.initial_settings, **settings.section(options)})
+        parsed, problems = editor_settings.parse({**self.initial_settings, **editor_settings.section(options)})
         for problem in problems:
             self.tell_once(f"settings: {problem}")
         if parsed != self.client_settings:
@@ -279,7 +279,7 @@ class MergelintServer(LanguageServer):
         if not self.caps.configuration:
             return
         try:
-            params = types.ConfigurationParams(items=[types.ConfigurationItem(section=settings.SECTION)])
+            params = types.ConfigurationParams(items=[types.ConfigurationItem(section=editor_settings.SECTION)])
             result = await asyncio.wait_for(self.workspace_configuration_async(params), 10)
         except Exception as e:  # noqa: BLE001 - a client that cannot answer keeps what it sent before
             log.info("workspace/configuration unavailable: %s", e)

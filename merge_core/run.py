@@ -166,7 +166,7 @@ def build_plan(config_text: str, options: Options) -> Plan:
         if cfg.tokenizer is not None:
             tok_source = cfg.tokenizer.get("source", UNION)
         if tok_source is not None:
-            from .vocab import build_vocabulary
+            from .tokenizer_build import build_vocabulary
 
             tokenizer = build_vocabulary(cfg, models, tok_source, options)
         plan = Planner(cfg, models, unsafe_truncate_embeddings=options.unsafe_truncate_embeddings,

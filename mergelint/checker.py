@@ -10,7 +10,7 @@ from .config_view import ConfigView
 from .diagnostics import Diagnostic
 from .discover import NotARegularFile, open_regular
 from .document import Source, YamlDocument, gc_paused, parse
-from .facts import Facts
+from .model_facts import Facts
 from .rule import Context
 from .rules import RULES, lookup
 from .settings import Settings

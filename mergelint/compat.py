@@ -7,7 +7,7 @@ from __future__ import annotations
 from merge_core.inspect.tokenizer import TokenizerFacts, read_tokenizer
 from merge_core.language import UNION, is_tokenizer_keyword
 
-from .facts import part_node
+from .model_facts import part_node
 from .rule import Context
 
 

@@ -11,7 +11,7 @@ from .diagnostics import Diagnostic, Edit, Fix
 from .document import Node, Range, Source, YamlDocument
 
 if TYPE_CHECKING:
-    from .facts import Facts
+    from .model_facts import Facts
 
 
 # A rule's documentation is its section of this page, generated from the rule modules' docstrings

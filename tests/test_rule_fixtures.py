@@ -26,7 +26,7 @@ from mergelint.checker import check_source
 from mergelint.cli import main
 from mergelint.config_view import ConfigView
 from mergelint.document import Source, parse
-from mergelint.facts import Facts
+from mergelint.model_facts import Facts
 from mergelint.rule import Context, Needs
 from mergelint.rules import RULES, lookup
 from mergelint.settings import Settings

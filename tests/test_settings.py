@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lsp import settings as editor
+from lsp import editor_settings as editor
 from mergelint.settings import Settings, read_table
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from .. import settings
+from .. import editor_settings
 
 if TYPE_CHECKING:
     from ..server import MergelintServer
@@ -16,7 +16,7 @@ METHOD = types.WORKSPACE_DID_CHANGE_CONFIGURATION
 
 async def handle(ls: MergelintServer, params: types.DidChangeConfigurationParams) -> None:
     sent = params.settings
-    if isinstance(sent, dict) and isinstance(sent.get(settings.SECTION), dict):
+    if isinstance(sent, dict) and isinstance(sent.get(editor_settings.SECTION), dict):
         ls.apply_settings(sent)
     elif ls.caps.configuration:
         await ls.fetch_settings()

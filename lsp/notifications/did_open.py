@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from .. import settings
+from .. import editor_settings
 from ..documents import DocState, is_yaml
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ def handle(ls: MergelintServer, params: types.DidOpenTextDocumentParams) -> None
     path = to_fs_path(item.uri) or item.uri
     if not is_yaml(item.language_id, path):
         return
-    settings.forget_project_files()  # a settings file may have changed while nothing was open
+    editor_settings.forget_project_files()  # a settings file may have changed while nothing was open
     key = unquote(item.uri)
     old = ls.docs.get(key)
     state = DocState(item.uri, path, item.language_id, generation=(old.generation + 1) if old else 1)

@@ -10,7 +10,7 @@ from lsprotocol import types
 
 from merge_core.language import SETTINGS_FILES
 
-from .. import settings
+from .. import editor_settings
 
 if TYPE_CHECKING:
     from ..server import MergelintServer
@@ -28,7 +28,7 @@ def _registrations(ls: MergelintServer) -> list[types.Registration]:
             types.Registration(
                 id=f"mergelint-configuration-{ls.session}",
                 method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
-                register_options=types.DidChangeConfigurationRegistrationOptions(section=settings.SECTION),
+                register_options=types.DidChangeConfigurationRegistrationOptions(section=editor_settings.SECTION),
             )
         )
     if ls.caps.watched_files_registration:

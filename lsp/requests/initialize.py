@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from .. import settings
+from .. import editor_settings
 from ..capabilities import Resolved
 
 if TYPE_CHECKING:
@@ -20,8 +20,8 @@ METHOD = types.INITIALIZE
 
 def handle(ls: MergelintServer, params: types.InitializeParams) -> None:
     ls.caps = Resolved.of(params.capabilities)
-    ls.initial_settings = settings.section(params.initialization_options)
-    parsed, problems = settings.parse(ls.initial_settings)
+    ls.initial_settings = editor_settings.section(params.initialization_options)
+    parsed, problems = editor_settings.parse(ls.initial_settings)
     ls.client_settings = parsed
     for problem in problems:
         log.warning("settings: %s", problem)

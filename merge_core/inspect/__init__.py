@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from ..references import ModelPath, is_absolute
 from . import hfcache, hub
 from .describe import describe
-from .facts import AdapterFacts, ModelFacts, file_facts, read_folder
+from .folder_facts import AdapterFacts, ModelFacts, file_facts, read_folder
 from .files import FileProblem, os_problem
-from .lora import LoraFit, lora_fit
+from .adapter_fit import LoraFit, lora_fit
 from .safetensors import TensorInfo, human_bytes
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .facts import ModelFacts
+from .folder_facts import ModelFacts
 from .safetensors import human_bytes
 
 _WHERE = {"local": "local folder", "cache": "Hugging Face cache", "hub": "Hugging Face Hub"}

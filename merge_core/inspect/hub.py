@@ -18,7 +18,7 @@ import os
 import time
 
 from ..language import ADAPTER_CONFIG, MODEL_CONFIG, SHARD_INDEX, SINGLE_SHARD
-from .facts import Remote
+from .folder_facts import Remote
 from .files import FileProblem, read_json, stat_regular
 from .safetensors import HeaderError, header_length
 

@@ -16,7 +16,7 @@ Use instead: a `tokenizer_source` (or `tokenizer:`) setting in the merge config,
 makes mergekit build embeddings for the output's tokenizer.
 """
 
-from ..inspect.facts import EMBEDDING_SUFFIXES
+from ..inspect.folder_facts import EMBEDDING_SUFFIXES
 from ..inspect.tokenizer import read_tokenizer
 from ..language import MODEL_CONFIG
 from .check import Check, Finding

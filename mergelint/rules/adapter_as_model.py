@@ -32,7 +32,7 @@ from merge_core.inspect.hfcache import valid_repo_id
 
 from ..diagnostics import Fix
 from ..edits import replace_scalar
-from ..facts import part_node
+from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML303", "adapter-as-model", "error", "A LoRA adapter is used as a whole model", needs=Needs.MODEL_FACTS)

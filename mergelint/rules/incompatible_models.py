@@ -24,7 +24,7 @@ models:
 Use instead: models of one family and size (fine-tunes of the same base).
 """
 
-from ..facts import part_node
+from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML305", "incompatible-models", "error", "Merged models differ in architecture, shape or layer count",

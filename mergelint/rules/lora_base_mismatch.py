@@ -37,7 +37,7 @@ from merge_core.inspect.hfcache import valid_repo_id
 
 from ..diagnostics import Edit, Fix
 from ..edits import replace_scalar
-from ..facts import attached_adapters, part_node, part_span
+from ..model_facts import attached_adapters, part_node, part_span
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML301", "lora-base-mismatch", "warning", "A LoRA adapter is attached to another model than the one it was trained on",

@@ -22,7 +22,7 @@ Use instead: attach the adapter to the model it was trained on.
 
 from merge_core.inspect import lora_fit
 
-from ..facts import attached_adapters, part_node
+from ..model_facts import attached_adapters, part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML302", "lora-shape-mismatch", "error", "A LoRA adapter's modules or shapes do not fit its base model",

@@ -21,7 +21,7 @@ Use instead: a plain LoRA adapter, or merge the DoRA adapter into its base with 
 (`merge_and_unload`) and reference the merged model.
 """
 
-from ..facts import part_node
+from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML304", "lora-unsupported", "warning", "The adapter is not a plain LoRA adapter the engine can apply",

@@ -21,7 +21,7 @@ Use instead: copy or download the model again (`huggingface-cli download` checks
 files), or convert `.bin` weights to safetensors.
 """
 
-from ..facts import part_node
+from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML310", "model-files-unreadable", "error", "A model's files are corrupt, truncated or unreadable",

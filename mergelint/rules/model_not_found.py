@@ -24,7 +24,7 @@ models:
 Use instead: the folder's real path (or the Hugging Face repo id).
 """
 
-from ..facts import part_node
+from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML206", "model-not-found", "warning", "A model reference names no local folder, cached model or Hub repository",

@@ -17,7 +17,7 @@ Use instead: run mergekit with `--trust-remote-code` once you trust that code, o
 model whose architecture transformers ships.
 """
 
-from ..facts import part_node
+from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML309", "needs-trust-remote-code", "info", "A model ships its own code: mergekit needs --trust-remote-code",

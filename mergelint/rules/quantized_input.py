@@ -21,7 +21,7 @@ card), and quantize the merged result.
 
 import re
 
-from ..facts import part_node
+from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML307", "quantized-input", "error", "A model to merge is a quantized checkpoint", needs=Needs.MODEL_FACTS)

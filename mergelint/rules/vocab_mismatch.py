@@ -36,7 +36,7 @@ from merge_core.language import BASE, TOKENIZER, TOKENIZER_SOURCE, UNION
 
 from ..diagnostics import Fix
 from ..edits import add_to_mapping, slot
-from ..facts import part_node
+from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML306", "vocab-mismatch", "error", "Merged models have different vocabulary sizes and no tokenizer setting",

@@ -12,7 +12,7 @@ import threading
 import pytest
 from safetensors import safe_open
 
-from merge_core.inspect import Inspector, describe, facts as facts_module, files, lora_fit
+from merge_core.inspect import Inspector, describe, files, folder_facts, lora_fit
 from merge_core.references import ModelPath
 from mergelint.checker import check_source
 from mergelint.document import Source
@@ -153,7 +153,7 @@ def test_facts_are_cached_per_file(models, tmp_path, monkeypatch):
     folder = tmp_path / "copy"
     shutil.copytree(models.root / "llama-b", folder)
     files.clear()
-    facts_module._FOLDERS.clear()
+    folder_facts._FOLDERS.clear()
     calls = {"header": 0, "json": 0}
     real_header, real_json = files.read_header, files._load_json
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .facts import AdapterFacts, ModelFacts
+from .folder_facts import AdapterFacts, ModelFacts
 from .safetensors import TensorInfo
 
 PREFIX = "base_model.model."
