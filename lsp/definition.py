@@ -12,7 +12,7 @@ from pygls.uris import from_fs_path
 from merge_core.language import (
     REFERENCE_PARTS, REFERENCE_PATH, WHOLE_REFERENCE_KEYS, holds_reference, is_tokenizer_keyword,
 )
-from merge_core.references import ModelPath, ReferenceError, parse_reference, reference_from_value
+from merge_core.references import ModelPath, ModelReferenceError, parse_reference, reference_from_value
 
 from . import model_info
 from .analysis import Analysis
@@ -54,7 +54,7 @@ def target(analysis: Analysis, position: types.Position, inspect) -> types.Locat
             ref = parse_reference(value)
             adapter = ref.lora is not None and _part(value_node, pos.column, value) == "lora"
             mpath = ref.lora if adapter else ref.model
-    except ReferenceError:
+    except ModelReferenceError:
         return None
     found = model_info.definition_file(mpath, inspect, adapter)
     if found is None:

@@ -11,7 +11,7 @@ from lsprotocol import types
 
 from merge_core.language import holds_reference, is_tokenizer_keyword
 from merge_core.methods import METHODS
-from merge_core.references import ReferenceError, reference_from_value
+from merge_core.references import ModelReferenceError, reference_from_value
 from mergelint import suppressions
 
 from . import language_help, model_info, rule_docs
@@ -49,7 +49,7 @@ def _param_markdown(name: str, method) -> str | None:
 def _reference_markdown(value, inspect) -> str | None:
     try:
         ref = reference_from_value(value)
-    except ReferenceError as e:
+    except ModelReferenceError as e:
         return f"Not a valid model reference: {e.message}"
     if inspect is None:
         return None

@@ -65,10 +65,6 @@ class LineIndex:
             self.starts.append(m.end())
         self._ends.append(len(text))
 
-    @property
-    def line_count(self) -> int:
-        return len(self.starts)
-
     def line(self, n: int) -> str:
         if not 0 <= n < len(self.starts):
             return ""

@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .language import DTYPES, is_tokenizer_keyword
-from .references import ModelReference, ReferenceError, reference_from_value
+from .references import ModelReference, ModelReferenceError, reference_from_value
 
 
 @dataclass
@@ -78,7 +78,7 @@ class MergeConfig:
 def _ref(value: Any, where: str) -> ModelReference:
     try:
         return reference_from_value(value)
-    except ReferenceError as e:
+    except ModelReferenceError as e:
         raise ConfigError(f"{where}: {e.message}") from None
 
 

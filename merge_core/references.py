@@ -20,7 +20,7 @@ def is_absolute(path: str) -> bool:
     return os.path.isabs(path) or _WINDOWS_ABSOLUTE.match(path) is not None
 
 
-class ReferenceError(ValueError):
+class ModelReferenceError(ValueError):
     """A reference mergekit cannot use.
 
     `start`/`end` locate the offending part inside the reference string when
@@ -56,7 +56,7 @@ class ModelReference:
 def _parse_path(text: str, offset: int, what: str) -> ModelPath:
     if text.count("@") > 1:
         second = text.index("@", text.index("@") + 1)
-        raise ReferenceError(
+        raise ModelReferenceError(
             f"more than one '@' in {what} {text!r}: write path@revision "
             "(mergekit fails with 'Invalid model path - multiple @')",
             offset + second,
@@ -65,9 +65,9 @@ def _parse_path(text: str, offset: int, what: str) -> ModelPath:
     path, _, revision = text.partition("@")
     if not path.strip():
         where = f" in {text!r}" if text.strip() else ""
-        raise ReferenceError(f"empty {what} path{where}", offset, offset + len(text))
+        raise ModelReferenceError(f"empty {what} path{where}", offset, offset + len(text))
     if "@" in text and not revision:
-        raise ReferenceError(
+        raise ModelReferenceError(
             f"empty revision after '@' in {text!r}: remove the '@' or name a branch, tag or commit",
             offset + len(path),
             offset + len(text),
@@ -76,13 +76,13 @@ def _parse_path(text: str, offset: int, what: str) -> ModelPath:
 
 
 def parse_reference(text: str) -> ModelReference:
-    """Parse the string form. Raises ReferenceError with the offending span."""
+    """Parse the string form. Raises ModelReferenceError with the offending span."""
     if not text.strip():
-        raise ReferenceError("empty model reference", 0, len(text))
+        raise ModelReferenceError("empty model reference", 0, len(text))
     pieces = text.split("+")
     if len(pieces) > 2:
         second = text.index("+", text.index("+") + 1)
-        raise ReferenceError(
+        raise ModelReferenceError(
             f"more than one '+' in {text!r}: a reference is MODEL or MODEL+LORA "
             "(mergekit fails with \"Can't parse\")",
             second,
@@ -102,11 +102,11 @@ def _path_from_value(value: object, what: str) -> ModelPath:
     if isinstance(value, dict) and isinstance(value.get("path"), str):
         revision = value.get("revision")
         if revision is not None and not isinstance(revision, str):
-            raise ReferenceError(f"the {what} revision must be a string")
+            raise ModelReferenceError(f"the {what} revision must be a string")
         if not value["path"].strip():
-            raise ReferenceError(f"empty {what} path")
+            raise ModelReferenceError(f"empty {what} path")
         return ModelPath(value["path"], revision or None)
-    raise ReferenceError(f"the {what} must be a path string or {{path, revision}}")
+    raise ModelReferenceError(f"the {what} must be a path string or {{path, revision}}")
 
 
 def reference_from_value(value: object) -> ModelReference:
@@ -115,13 +115,13 @@ def reference_from_value(value: object) -> ModelReference:
         return parse_reference(value)
     if isinstance(value, dict):
         if "model" not in value:
-            raise ReferenceError("a model reference in dict form needs a 'model' key")
+            raise ModelReferenceError("a model reference in dict form needs a 'model' key")
         model = _path_from_value(value["model"], "model")
         lora = _path_from_value(value["lora"], "LoRA") if value.get("lora") is not None else None
         arch = value.get("override_architecture")
         if arch is not None and not isinstance(arch, str):
-            raise ReferenceError("override_architecture must be a string")
+            raise ModelReferenceError("override_architecture must be a string")
         return ModelReference(model, lora, arch)
-    raise ReferenceError(
+    raise ModelReferenceError(
         f"a model reference must be a string or a mapping, not {type(value).__name__}"
     )

@@ -27,7 +27,7 @@ from .language import (
 from .lora import load_adapter
 from .output_dir import Interrupted, Output
 from .plan import Model, Plan, Planner
-from .references import ModelReference, ReferenceError, reference_from_value
+from .references import ModelReference, ModelReferenceError, reference_from_value
 from .verify import Watch, before_publishing
 
 TOKENIZER_FILES = (
@@ -136,7 +136,7 @@ def input_folders(cfg: MergeConfig) -> list[tuple[str, str]]:
     if source is not None and not is_tokenizer_keyword(source):
         try:
             refs.append(source if isinstance(source, ModelReference) else reference_from_value(source))
-        except ReferenceError:
+        except ModelReferenceError:
             pass  # build_plan reports it
     found = []
     for ref in refs:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from .config import MergeConfig
 from .errors import ConfigError, ModelError
 from .language import BASE, is_tokenizer_keyword
-from .references import ModelReference, ReferenceError, reference_from_value
+from .references import ModelReference, ModelReferenceError, reference_from_value
 
 
 @dataclass
@@ -60,7 +60,7 @@ def _token_configs(cfg: MergeConfig) -> dict[str, TokenSource]:
 def _ref(value) -> ModelReference:
     try:
         return reference_from_value(value)
-    except ReferenceError as e:
+    except ModelReferenceError as e:
         raise ConfigError(f"tokenizer.tokens: {e.message}") from None
 
 
@@ -196,7 +196,7 @@ class Vocabulary:
         if cfg.kind == "zero":
             return torch.zeros(shape, dtype=next(iter(rows.values())).dtype, device=device)
         if cfg.kind == "none":
-            raise MergeErrorLike(f"token {token!r}: a tokenizer.tokens entry with no source")
+            raise ConfigError(f"token {token!r}: a tokenizer.tokens entry with no source")
         model = cfg.model
         if model not in rows:
             raise ModelError(f"Token {token!r} requires a vocabulary weight from model {model}, "
@@ -214,10 +214,6 @@ class Vocabulary:
         if p < 0:
             raise ModelError(f"Token {token!r} not found in model {model}")
         return rows[model][p]
-
-
-class MergeErrorLike(ModelError):
-    pass
 
 
 def build_vocabulary(cfg: MergeConfig, models: dict, source, options) -> Vocabulary:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from merge_core.language import BASE_MODEL, MERGE_METHOD, PARAMETERS, TOKENIZER_SOURCE_AT, is_tokenizer_keyword
 from merge_core.methods import METHODS, MergeMethod
-from merge_core.references import ModelReference, ReferenceError, reference_from_value
+from merge_core.references import ModelReference, ModelReferenceError, reference_from_value
 
 from .document import Node
 
@@ -61,11 +61,11 @@ def map_node(node: Node | None) -> Node | None:
     return node if node is not None and node.is_map else None
 
 
-def parse_value(value: object) -> tuple[ModelReference | None, ReferenceError | None]:
-    """reference_from_value(value), or the ReferenceError it raises."""
+def parse_value(value: object) -> tuple[ModelReference | None, ModelReferenceError | None]:
+    """reference_from_value(value), or the ModelReferenceError it raises."""
     try:
         return reference_from_value(value), None
-    except ReferenceError as error:
+    except ModelReferenceError as error:
         return None, error
 
 
@@ -73,7 +73,7 @@ class References(dict):
     """parse_value of each distinct string once (a frankenmerge names the same few models
     thousands of times); ModelReference is frozen, so sharing one is safe."""
 
-    def parse(self, value: object) -> tuple[ModelReference | None, ReferenceError | None]:
+    def parse(self, value: object) -> tuple[ModelReference | None, ModelReferenceError | None]:
         if not isinstance(value, str):
             return parse_value(value)
         found = self.get(value)

@@ -189,7 +189,6 @@ class YamlDocument:
 
 
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
-_ONE = 1
 
 
 class Source:
@@ -210,7 +209,7 @@ class Source:
         else:  # only \n ends lines: the same table, built without a regex
             self.lines = text.split("\n")
             lengths = map(len, islice(self.lines, len(self.lines) - 1))
-            self._line_starts = array("q", accumulate(map(_ONE.__add__, lengths), initial=0))
+            self._line_starts = array("q", accumulate((n + 1 for n in lengths), initial=0))
         first = _LINE_BREAK.search(text)
         self.newline = first.group() if first else "\n"  # what inserted lines should end with
 

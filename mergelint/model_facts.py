@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from merge_core.inspect import Inspector, ModelFacts, Resolution
-from merge_core.references import ModelPath, ModelReference, ReferenceError, reference_from_value
+from merge_core.references import ModelPath, ModelReference, ModelReferenceError, reference_from_value
 
 from .config_view import ConfigView, Group, Input
 from .document import Node, Range
@@ -90,7 +90,7 @@ def _ref(node: Node | None) -> ModelReference | None:
         return None
     try:
         return reference_from_value(node.value)
-    except ReferenceError:
+    except ModelReferenceError:
         return None
 
 

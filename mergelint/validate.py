@@ -9,6 +9,7 @@ the pure-Python validator costs a large share of the cold-start budget alone.
 from __future__ import annotations
 
 import datetime
+import enum
 import functools
 import math
 from dataclasses import dataclass, field
@@ -26,6 +27,18 @@ _TYPE_NAMES = {
 }
 
 
+class IssueKind(enum.Enum):
+    """What a schema violation is; each rule picks the kinds it explains."""
+
+    UNKNOWN_KEY = "unknown-key"  # a key the schema does not allow here
+    PARAMETER_NAME = "parameter-name"  # a name under parameters: no method declares (unknown-parameter's)
+    MISSING = "missing"  # a required key, or none of models/slices/modules
+    CONFLICT = "conflict"  # keys of which only one may be given
+    TYPE = "type"  # a value of the wrong type
+    ENUM = "enum"  # a value outside a closed set
+    SHAPE = "shape"  # a list or mapping of the wrong size, and anything else
+
+
 @dataclass
 class SchemaIssue:
     """One schema violation, located.
@@ -34,7 +47,7 @@ class SchemaIssue:
     names, `key` that node's key node when its parent is a mapping.
     """
 
-    kind: str  # "unknown-key" | "missing" | "conflict" | "type" | "enum" | "shape"
+    kind: IssueKind
     path: tuple
     node: Node | None
     key: Node | None
@@ -163,26 +176,26 @@ def _issues(root: Node, path: tuple, kind: str, error) -> list[SchemaIssue]:
         for name in error.kind.unexpected:
             child, child_key = children.get(name, (None, None))
             out.append(
-                SchemaIssue("unknown-key", path + (name,), child, child_key, f"unknown key '{name}'", name, allowed)
+                SchemaIssue(IssueKind.UNKNOWN_KEY, path + (name,), child, child_key, f"unknown key '{name}'", name, allowed)
             )
         return out
     if kind == "PropertyNames":
         # The property name rides in the message ('"t" is not one of ...'); parameter
         # names are judged by the unknown-parameter rule, which knows scopes.
-        return [SchemaIssue("parameter-name", path, node, key, str(error.message))]
+        return [SchemaIssue(IssueKind.PARAMETER_NAME, path, node, key, str(error.message))]
     if kind == "Required":
         name = error.kind.property
-        return [SchemaIssue("missing", path, node, key, f"missing required key '{name}' in {where}", name)]
+        return [SchemaIssue(IssueKind.MISSING, path, node, key, f"missing required key '{name}' in {where}", name)]
     if kind == "Enum":
         options = list(error.kind.options)
-        return [SchemaIssue("enum", path, node, key, f"{_describe(node)} is not allowed here", options=options)]
+        return [SchemaIssue(IssueKind.ENUM, path, node, key, f"{_describe(node)} is not allowed here", options=options)]
     if kind == "Type":
         wanted = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in error.kind.types)
-        return [SchemaIssue("type", path, node, key, f"{where} must be {wanted}, not {_describe(node)}")]
+        return [SchemaIssue(IssueKind.TYPE, path, node, key, f"{where} must be {wanted}, not {_describe(node)}")]
     if kind == "AnyOf":
         title = _schema_at(schema_path[:-1]).get("title")
         wanted = title or "a different kind of value"
-        return [SchemaIssue("type", path, node, key, f"{where} must be {wanted}, not {_describe(node)}")]
+        return [SchemaIssue(IssueKind.TYPE, path, node, key, f"{where} must be {wanted}, not {_describe(node)}")]
     if kind in ("OneOfNotValid", "OneOfMultipleValid"):
         options = [s["required"][0] for s in _schema_at(schema_path) if "required" in s]
         present = [o for o in options if node is not None and node.is_map and node.get(o) is not None]
@@ -190,13 +203,13 @@ def _issues(root: Node, path: tuple, kind: str, error) -> list[SchemaIssue]:
         if present:
             # Located on the key that conflicts with the first one, not the whole mapping.
             message = f"give only one of {listed}: found {', '.join(present)}"
-            return [SchemaIssue("conflict", path, node, node.key_node(present[-1]), message, options=options)]
+            return [SchemaIssue(IssueKind.CONFLICT, path, node, node.key_node(present[-1]), message, options=options)]
         message = f"exactly one of {listed} must be given, and not empty"
-        return [SchemaIssue("missing", path, node, key, message, options=options)]
+        return [SchemaIssue(IssueKind.MISSING, path, node, key, message, options=options)]
     if kind in ("MinItems", "MaxItems"):
         if _schema_at(schema_path[:-1]).get("maxItems") == 2:
-            return [SchemaIssue("shape", path, node, key, f"{where} must have exactly 2 items: [start, end]")]
-        return [SchemaIssue("shape", path, node, key, f"{where} must not be empty")]
+            return [SchemaIssue(IssueKind.SHAPE, path, node, key, f"{where} must have exactly 2 items: [start, end]")]
+        return [SchemaIssue(IssueKind.SHAPE, path, node, key, f"{where} must not be empty")]
     if kind == "MinProperties":
-        return [SchemaIssue("shape", path, node, key, f"{where} must not be empty")]
-    return [SchemaIssue("shape", path, node, key, f"{where}: {error.message}")]
+        return [SchemaIssue(IssueKind.SHAPE, path, node, key, f"{where} must not be empty")]
+    return [SchemaIssue(IssueKind.SHAPE, path, node, key, f"{where}: {error.message}")]

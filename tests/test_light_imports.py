@@ -1,4 +1,4 @@
-"""`mergelint check` never imports torch, transformers or peft (DESIGN.md: the checker stays light)."""
+"""`mergelint check` never imports torch, transformers or peft (docs/architecture.md: the checker stays light)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from merge_core.methods import METHODS
+from merge_core.methods.spec import Counted
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "mergekit-0.1.5-registry.json").read_text())
 BY_NAME = {m["name"]: m for m in REFERENCE["methods"]}
@@ -41,7 +42,7 @@ def test_base_policy_and_contract_match_mergekit(name):
     ours, theirs = METHODS[name], BY_NAME[name]
     assert ours.base.value == theirs["base_policy"]
     contract = theirs["input_contract"]
-    if ours.contract.counted == "non_base":
+    if ours.contract.counted is Counted.NON_BASE:
         assert (ours.contract.min, ours.contract.max) == (contract["min_non_base"], contract["max_non_base"])
     else:
         assert (ours.contract.min, ours.contract.max) == (contract["min_inputs"], contract["max_inputs"])

@@ -98,7 +98,7 @@ def test_no_orphan_snapshots():
 
 
 def test_snapshot_fields_are_the_json_contract():
-    """Each snapshot entry has exactly DESIGN.md's fields, with consistent types and codes."""
+    """Each snapshot entry has the JSON format's fields (docs/architecture.md), with consistent types and codes."""
     for path in FIXTURES:
         for d in json.loads(_snapshot(path).read_text(encoding="utf-8")):
             assert list(d) == ["path", "rule", "code", "severity", "message", "line", "column", "end_line", "end_column", "fixes"]

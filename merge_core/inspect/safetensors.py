@@ -25,7 +25,6 @@ DTYPE_BITS = {
     "I64": 64, "U64": 64, "F64": 64, "C64": 64,
     "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6,
 }
-FLOAT_DTYPES = {"F16", "BF16", "F32", "F64"}
 # The safetensors library refuses headers above 100 MB; so do we.
 MAX_HEADER = 100_000_000
 

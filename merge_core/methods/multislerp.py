@@ -1,5 +1,5 @@
 from . import common_params as cp
-from .spec import BasePolicy, Bounds, InputContract, MergeMethod, Param, Scope
+from .spec import BasePolicy, Bounds, Counted, InputContract, MergeMethod, Param, Scope
 
 METHOD = MergeMethod(
     name="multislerp",
@@ -7,7 +7,7 @@ METHOD = MergeMethod(
     doc="Spherical interpolation of any number of models on the hypersphere, weighted by "
     "their `weight`s; with a `base_model`, of their task vectors.",
     base=BasePolicy.OPTIONAL,
-    contract=InputContract(min=1, counted="non_base"),
+    contract=InputContract(min=1, counted=Counted.NON_BASE),
     params=(
         cp.flag("normalize_weights", True, "Divide the weights by their sum."),
         Param(

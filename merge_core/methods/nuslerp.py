@@ -1,5 +1,5 @@
 from . import common_params as cp
-from .spec import BasePolicy, InputContract, MergeMethod
+from .spec import BasePolicy, Counted, InputContract, MergeMethod
 
 METHOD = MergeMethod(
     name="nuslerp",
@@ -7,7 +7,7 @@ METHOD = MergeMethod(
     doc="Spherical interpolation of exactly two models weighted by their `weight`s. With a "
     "`base_model` (a third model) it interpolates their task vectors instead.",
     base=BasePolicy.OPTIONAL,
-    contract=InputContract(min=2, max=2, counted="non_base"),
+    contract=InputContract(min=2, max=2, counted=Counted.NON_BASE),
     params=(
         cp.flag(
             "nuslerp_row_wise",

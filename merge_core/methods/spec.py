@@ -101,19 +101,23 @@ class Param:
         return str(self.default)
 
 
+class Counted(str, enum.Enum):
+    """Which inputs an InputContract counts."""
+
+    INPUTS = "inputs"  # every source, the base included
+    NON_BASE = "non_base"  # every source but the base
+
+
 @dataclass(frozen=True)
 class InputContract:
-    """How many inputs one output slice must have (checked by mergekit 0.1.5 at plan time).
-
-    `counted` is "inputs" (every source, base included) or "non_base".
-    """
+    """How many inputs one output slice must have (checked by mergekit 0.1.5 at plan time)."""
 
     min: int = 1
     max: int | None = None
-    counted: str = "inputs"
+    counted: Counted = Counted.INPUTS
 
     def describe(self) -> str:
-        what = "non-base model" if self.counted == "non_base" else "model"
+        what = "non-base model" if self.counted is Counted.NON_BASE else "model"
         if self.max == self.min:
             return f"exactly {self.min} {what}{'s' if self.min != 1 else ''}"
         if self.max is None:

@@ -17,7 +17,7 @@ Use instead: merge one adapter per reference (`org/base+org/lora-a`), and list t
 other as its own model.
 """
 
-from merge_core.references import ReferenceError
+from merge_core.references import ModelReferenceError
 
 from ..document import Node, Range
 from ..rule import Context, Rule
@@ -25,7 +25,7 @@ from ..rule import Context, Rule
 RULE = Rule("ML201", "invalid-model-reference", "error", "A model reference does not follow mergekit's grammar")
 
 
-def _span(node: Node, error: ReferenceError) -> Node | Range:
+def _span(node: Node, error: ModelReferenceError) -> Node | Range:
     if error.start is None or not node.is_scalar or node.range.start.line != node.range.end.line:
         return node
     quote = 1 if node.style in ('"', "'") else 0

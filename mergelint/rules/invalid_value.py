@@ -37,6 +37,7 @@ from ..document import Node, Range
 from ..edits import replace_scalar
 from ..params import malformed, scalars, type_problem
 from ..rule import Context, Needs, Rule
+from ..validate import IssueKind
 
 RULE = Rule("ML003", "invalid-value", "error", "A key is missing or a value has the wrong type or shape",
             needs=Needs.DOCUMENT)
@@ -70,12 +71,12 @@ def check(ctx: Context) -> None:
     if ctx.view is None:  # another tool's config: wrong-tool said so, and its keys are not mergekit-yaml's
         return
     for issue in ctx.schema_errors:
-        if issue.kind in ("unknown-key", "parameter-name"):
+        if issue.kind in (IssueKind.UNKNOWN_KEY, IssueKind.PARAMETER_NAME):
             continue
-        if issue.kind == "enum" and issue.path in _OWNED_ELSEWHERE:
+        if issue.kind is IssueKind.ENUM and issue.path in _OWNED_ELSEWHERE:
             continue
-        where = _anchor(issue.node, issue.key) if issue.kind in ("missing", "conflict") else issue.node
-        if issue.kind == "enum":
+        where = _anchor(issue.node, issue.key) if issue.kind in (IssueKind.MISSING, IssueKind.CONFLICT) else issue.node
+        if issue.kind is IssueKind.ENUM:
             allowed = ", ".join(str(o) for o in issue.options)
             ctx.report(RULE, where or root, f"{issue.message}: expected one of {allowed}")
         else:

@@ -32,6 +32,8 @@ parameters:
 ```
 """
 
+from merge_core.methods.spec import Counted
+
 from ..rule import Context, Rule
 
 RULE = Rule("ML106", "method-arity", "error", "The merge method gets the wrong number of models")
@@ -50,7 +52,7 @@ def check(ctx: Context) -> None:
             continue  # a malformed reference is reported on its own
         distinct = {i.key for i in inputs}
         count = len(distinct)
-        if contract.counted == "non_base":
+        if contract.counted is Counted.NON_BASE:
             count -= 1 if group.base is not None and str(group.base) in distinct else 0
         if contract.min <= count and (contract.max is None or count <= contract.max):
             continue
@@ -66,7 +68,7 @@ def _anchor(group):
 def _message(method, group, count, inputs) -> str:
     contract = method.contract
     need = contract.describe()
-    what = "non-base models" if contract.counted == "non_base" else "models"
+    what = "non-base models" if contract.counted is Counted.NON_BASE else "models"
     text = f"{method.name} merges {need} per merge; {group.label} gives it {count} {what}"
     added = [i for i in inputs if i.auto_added]
     if added:

@@ -39,7 +39,7 @@ from ..edits import (
 )
 from ..rule import Context, Rule
 from ..suggest import closest
-from ..validate import locate
+from ..validate import IssueKind, locate
 
 RULE = Rule("ML004", "unknown-key", "warning", "mergekit ignores this key")
 
@@ -49,7 +49,7 @@ _PARAMETER_NAMES = {p.name for m in METHODS.values() for p in m.params}
 @RULE.checker
 def check(ctx: Context) -> None:
     for issue in ctx.schema_errors:
-        if issue.kind != "unknown-key" or issue.key is None:
+        if issue.kind is not IssueKind.UNKNOWN_KEY or issue.key is None:
             continue
         parent_path = issue.path[:-1]
         if ctx.multi_document and parent_path == () and issue.name == "name":

@@ -23,6 +23,7 @@ Use instead: run it with `mergekit-moe`, or write a `mergekit-yaml` config with
 from merge_core.language import EVOLVE_KEYS, LAYOUT_KEYS, MOE_KEYS
 
 from ..rule import Context, Rule
+from ..validate import IssueKind
 
 RULE = Rule("ML002", "wrong-tool", "error", "The file is a config for another tool")
 
@@ -46,7 +47,7 @@ def check(ctx: Context) -> None:
             ctx.view = None
             return
     models = root.get("models")
-    unknown = [i for i in ctx.schema_errors if i.kind == "unknown-key" and len(i.path) == 1]
+    unknown = [i for i in ctx.schema_errors if i.kind is IssueKind.UNKNOWN_KEY and len(i.path) == 1]
     if models is not None and models.is_map and len(unknown) >= 2:
         names = ", ".join(i.name for i in unknown)
         ctx.report(
