@@ -149,6 +149,11 @@ class ModelFacts:
                     return value, prefix + key
         return None, None
 
+    def _config_value(self, key: str, kind: type):
+        """config.json's `key` when it is a `kind`, else None (absent, or written as something else)."""
+        value = (self.config or {}).get(key)
+        return value if isinstance(value, kind) else None
+
     @property
     def architectures(self) -> list[str]:
         value = (self.config or {}).get("architectures")
@@ -156,8 +161,7 @@ class ModelFacts:
 
     @property
     def model_type(self) -> str | None:
-        value = (self.config or {}).get("model_type")
-        return value if isinstance(value, str) else None
+        return self._config_value("model_type", str)
 
     @property
     def num_layers(self) -> int | None:
@@ -211,13 +215,11 @@ class ModelFacts:
 
     @property
     def tie_word_embeddings(self) -> bool | None:
-        value = (self.config or {}).get("tie_word_embeddings")
-        return value if isinstance(value, bool) else None
+        return self._config_value("tie_word_embeddings", bool)
 
     @property
     def auto_map(self) -> dict | None:
-        value = (self.config or {}).get("auto_map")
-        return value if isinstance(value, dict) and value else None
+        return self._config_value("auto_map", dict) or None
 
     @cached_property
     def quantization(self) -> str | None:
