@@ -149,7 +149,7 @@ class ModelFacts:
                     return value, prefix + key
         return None, None
 
-    def _config_value(self, key: str, kind: type):
+    def _top_level(self, key: str, kind: type):
         """config.json's `key` when it is a `kind`, else None (absent, or written as something else)."""
         value = (self.config or {}).get(key)
         return value if isinstance(value, kind) else None
@@ -161,7 +161,7 @@ class ModelFacts:
 
     @property
     def model_type(self) -> str | None:
-        return self._config_value("model_type", str)
+        return self._top_level("model_type", str)
 
     @property
     def num_layers(self) -> int | None:
@@ -215,11 +215,11 @@ class ModelFacts:
 
     @property
     def tie_word_embeddings(self) -> bool | None:
-        return self._config_value("tie_word_embeddings", bool)
+        return self._top_level("tie_word_embeddings", bool)
 
     @property
     def auto_map(self) -> dict | None:
-        return self._config_value("auto_map", dict) or None
+        return self._top_level("auto_map", dict) or None
 
     @cached_property
     def quantization(self) -> str | None:
