@@ -21,6 +21,8 @@ Use instead: a plain LoRA adapter, or merge the DoRA adapter into its base with 
 (`merge_and_unload`) and reference the merged model.
 """
 
+from merge_core.language import ADAPTER_CONFIG
+
 from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
@@ -41,7 +43,7 @@ def check(ctx: Context) -> None:
     for use in ctx.facts.distinct(ctx.view, key=lambda u: u.ref.lora):
         lora = use.ref.lora
         folder = ctx.facts.folder(lora)
-        if folder is None or any(name == "adapter_config.json" for name, _ in folder.problems):
+        if folder is None or any(name == ADAPTER_CONFIG for name, _ in folder.problems):
             continue
         where = part_node(use.node, use.ref, "lora")
         variant = "error" if ctx.facts.for_run else "warning"
