@@ -11,12 +11,14 @@ import json
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 import yaml
 
 from . import arch as arch_mod
+from . import throughput
 from .checkpoint import Checkpoint, locate, read_json
 from .config import MergeConfig, parse_config
 from .errors import ConfigError, MergeError, ModelError
@@ -182,44 +184,6 @@ def build_plan(config_text: str, options: Options) -> Plan:
     return plan
 
 
-def describe(plan: Plan, shard_size: int) -> str:
-    """The --dry-run listing: every output tensor with its sources, method and parameters."""
-    from .write import Entry, ShardWriter
-
-    lines = []
-    cfg = plan.config
-    for task in plan.tasks:
-        srcs = []
-        for i, inp in enumerate(task.inputs):
-            mark = " (base)" if i == task.base else ""
-            lora = f" +lora[{','.join(k for k in ('replace', 'a') if getattr(inp.patch, k) is not None)}]" \
-                if inp.patch else ""
-            params = task.per_input[i]
-            p = " " + json.dumps(params, separators=(",", ":")) if params else ""
-            srcs.append(f"{inp.model.label}:{inp.name}{mark}{lora}{p}")
-        shared = json.dumps(task.shared, separators=(",", ":")) if task.shared else ""
-        how = {"merge": plan.method.name, "copy": "copy (only input)", "buffer": "copy (non-float buffer)"}[task.kind]
-        lines.append(f"{task.name} {list(task.shape)} {task.dtype}  <- {how} {shared}".rstrip())
-        lines.extend(f"    {s}" for s in srcs)
-    writer = ShardWriter("/nonexistent", [Entry(t.name, t.shape, t.dtype) for t in plan.tasks], shard_size)
-    lines.append("")
-    lines.append(
-        f"{len(plan.tasks)} output tensors by {plan.method.name}; read {_gb(plan.read_bytes)}, "
-        f"write {_gb(plan.write_bytes)} in {len(writer.shards)} shard(s)"
-        + (f"; {plan.out_layers} layers" if plan.out_layers is not None else "")
-        + "".join(f"; {key} = {count}" for key, count in plan.module_layers)
-        + (f"; dtype {cfg.dtype}" if cfg.dtype else "") + (f"; out_dtype {cfg.out_dtype}" if cfg.out_dtype else "")
-    )
-    return "\n".join(lines)
-
-
-def _gb(n: int) -> str:
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= size:
-            return f"{n / size:.2f} {unit}"
-    return f"{n} B"
-
-
 def run_merge(config_text: str, out: str, options: Options, *,
               on_progress: Callable | None = None, on_plan: Callable[[Plan], None] | None = None) -> Result:
     """Merge into OUT. Ctrl-C or SIGTERM comes out as output_dir.Interrupted, saying what OUT holds."""
@@ -247,10 +211,12 @@ def _merge(config_text: str, output: Output, options: Options, on_progress, on_p
             watch = Watch()
             engine = Engine(plan, device=options.device, seed=options.seed, on_progress=on_progress,
                             mergekit_sort=options.mergekit_sort, watch=watch)
+            started = time.monotonic()
             try:
                 engine.run(writer)
             finally:
                 writer.abort()
+            throughput.record(options.device, plan.read_bytes + plan.write_bytes, time.monotonic() - started)
             files = writer.finish({"mergelint_version": _version()})
             finish_folder(plan, folder, config_text, output.path, options)
             verification = before_publishing(folder, watch, options.allow_nonfinite)

@@ -87,7 +87,7 @@ class ShardWriter:
         self._remaining = 0
         self.total = sum(e.nbytes for e in entries)
 
-    def _open(self, file: str, entries: list[Entry]) -> None:
+    def _header(self, entries: list[Entry]) -> bytes:
         header: dict = {"__metadata__": self.metadata}
         offset = 0
         for e in entries:
@@ -95,11 +95,17 @@ class ShardWriter:
                               "data_offsets": [offset, offset + e.nbytes]}
             offset += e.nbytes
         raw = json.dumps(header, separators=(",", ":")).encode()
-        raw += b" " * (-len(raw) % 8)
+        return struct.pack("<Q", len(raw) + (-len(raw) % 8)) + raw + b" " * (-len(raw) % 8)
+
+    def file_sizes(self) -> dict[str, int]:
+        """Each shard's size on disk, known before anything is written (the plan's write_bytes)."""
+        return {file: len(self._header(s)) + sum(e.nbytes for e in s) for file, s in self.shards}
+
+    def _open(self, file: str, entries: list[Entry]) -> None:
         path = os.path.join(self.folder, file)
         try:
             self._file = open(path, "wb", buffering=0)
-            self._file.write(struct.pack("<Q", len(raw)) + raw)
+            self._file.write(self._header(entries))
         except OSError as e:
             raise MergeError(f"cannot write {path}: {e.strerror or e}") from None
         self._path = path

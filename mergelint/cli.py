@@ -251,6 +251,59 @@ def schema(write, output) -> None:
         click.echo(render(), nl=False)
 
 
+def _shard_size_or_exit(text: str) -> int:
+    from merge_core.write import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        _fail(f"--out-shard-size: {e}")
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+              help="Where `run` would do the math: estimates GPU memory with cuda.")
+@click.option("--out-shard-size", default="5GB", show_default=True, help="As `run`'s: the output's shards.")
+@click.option("--tensors", "list_tensors", is_flag=True, help="Text format: list every output tensor too.")
+@click.option("--online", is_flag=True, default=None, help="Allow reading model metadata from the network.")
+def plan(config, fmt, device, out_shard_size, list_tensors, online) -> None:
+    """Show what `run` would do with CONFIG, from headers alone (no weight is read): every output
+    tensor with its sources and resolved parameters, and totals (bytes read and written, peak memory,
+    disk, time). Exit 1 when CONFIG fails the checker; models not found: unknown totals, exit 0."""
+    import json
+
+    from merge_core.errors import MergeError
+    from merge_core.plan_report import make
+    from merge_core.plan_text import render
+    from merge_core.run import Options
+
+    source, settings = _read_for_run(config, online)
+    _lint(source, settings, for_run=False, refusing="no plan")  # a missing model: a plan of what is known
+    options = Options(device=device, out_shard_size=_shard_size_or_exit(out_shard_size), online=bool(online))
+    try:
+        report = make(source.text, options)
+    except MergeError as e:
+        _fail(f"{config}: {e}")
+        sys.exit(1)
+    except ImportError as e:  # planning needs torch for dtype promotion
+        _fail(_needs_merge_extra(e))
+        sys.exit(2)
+    except Exception as e:  # never a traceback for the user; the details on request
+        if os.environ.get("MERGELINT_DEBUG"):
+            raise
+        _fail(f"{config}: internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
+        sys.exit(2)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_json(), indent=2, default=str))
+    else:
+        click.echo(render(report, device=device, tensors=list_tensors))
+    for note in report.notes:
+        click.echo(f"mergelint: note: {note}", err=True)
+
+
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.argument("out", type=click.Path())
@@ -292,7 +345,7 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
         from .rules import lookup
 
         settings = settings.merged((), [n for n in ("vocab-mismatch",) if lookup(n) is not None], online)
-    _lint_for_run(source, settings, compat.quiet)
+    _lint(source, settings, compat.quiet)
     # OpenMP threads that spin while waiting compete with the reader/writer threads on small
     # machines, but sleeping at once makes every small op of a chunked loop wake them up:
     # spin briefly, then sleep (libgomp's default spins 30x longer; set before torch loads)
@@ -300,17 +353,12 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
         os.environ.setdefault("GOMP_SPINCOUNT", "10000")
     try:
         from merge_core.run import Options
-        from merge_core.write import parse_size
         import safetensors  # noqa: F401  (merge_core imports them only when merging starts)
         import torch  # noqa: F401
     except ImportError as e:
         _fail(_needs_merge_extra(e))
         sys.exit(2)
-    try:
-        shard_size = parse_size(out_shard_size)
-    except ValueError as e:
-        _fail(f"--out-shard-size: {e}")
-        sys.exit(2)
+    shard_size = _shard_size_or_exit(out_shard_size)
     if compat.num_threads:
         torch.set_num_threads(compat.num_threads)
     options = Options(device=compat.device, dtype=dtype, out_dtype=out_dtype, seed=compat.seed,
@@ -333,20 +381,20 @@ def _read_for_run(config: str, online):
         sys.exit(2)
 
 
-def _lint_for_run(source, settings, quiet: bool) -> None:
-    """`check`'s findings, judged as a merge about to run here (a missing local model is an
-    error, as is an adapter the engine cannot apply); exit 1 on any error."""
+def _lint(source, settings, quiet: bool = False, *, for_run: bool = True, refusing: str = "not merging") -> None:
+    """`check`'s findings; for `run`, judged as a merge about to run here (a missing local model is
+    an error, as is an adapter the engine cannot apply); exit 1 on any error."""
     from .check_context import CheckContext
     from .checker import check
     from .output import FORMATS
 
-    diagnostics = check(CheckContext(source, settings, for_run=True))
+    diagnostics = check(CheckContext(source, settings, for_run=for_run))
     shown = [d for d in diagnostics if not (quiet and d.severity == "info")]
     if shown:
         click.echo(FORMATS["text"]([(source, shown)], color=sys.stderr.isatty()), err=True)
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
-        _fail(f"{source.path}: {len(errors)} error{'s' if len(errors) != 1 else ''}; not merging")
+        _fail(f"{source.path}: {len(errors)} error{'s' if len(errors) != 1 else ''}; {refusing}")
         sys.exit(1)
 
 
@@ -357,18 +405,19 @@ def _merge(text: str, out: str, options, compat, dry_run: bool, json_progress: b
     from merge_core.errors import MergeError
     from merge_core.output_dir import Interrupted, OutputRefused
     from merge_core.progress import Bar, JsonLines
-    from merge_core.run import build_plan, describe, run_merge
-
-    shard_size = options.out_shard_size
+    from merge_core.plan_report import from_plan, make as make_report
+    from merge_core.plan_text import render, totals_lines
+    from merge_core.run import run_merge
 
     def notes(plan):
         if compat.quiet:
             return
         for note in plan.notes:
             click.echo(f"mergelint: note: {note}", err=True)
-        if compat.verbosity and not dry_run:  # -v the plan's summary line, -vv all of it
-            listing = describe(plan, shard_size)
-            click.echo(listing if compat.verbosity > 1 else listing.rsplit("\n", 1)[-1], err=True)
+        if compat.verbosity:  # -v the plan's totals, -vv all of it
+            report = from_plan(plan, device=options.device, shard_size=options.out_shard_size)
+            click.echo(render(report, device=options.device, tensors=True) if compat.verbosity > 1
+                       else "\n".join(totals_lines(report, options.device)), err=True)
 
     def stop(signum, frame):
         raise KeyboardInterrupt
@@ -376,14 +425,11 @@ def _merge(text: str, out: str, options, compat, dry_run: bool, json_progress: b
     previous_sigterm = signal.signal(signal.SIGTERM, stop)
     result = None
     try:
-        if dry_run:
-            plan = build_plan(text, options)
-            try:
-                click.echo(describe(plan, shard_size))
-                notes(plan)
-            finally:
-                for m in plan.models.values():
-                    m.close()
+        if dry_run:  # the same report as `mergelint plan`, with every tensor listed
+            report = make_report(text, options)
+            click.echo(render(report, device=options.device, tensors=True))
+            for note in [] if compat.quiet else report.notes:
+                click.echo(f"mergelint: note: {note}", err=True)
             return
         progress = JsonLines() if json_progress else (Bar() if sys.stderr.isatty() and not compat.quiet else None)
         result = run_merge(text, out, options, on_progress=progress, on_plan=notes)

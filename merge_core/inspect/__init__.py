@@ -95,10 +95,7 @@ class Inspector:
         self.offline_env = _truthy(env.get("HF_HUB_OFFLINE"))
         self.online = bool(online) and not self.offline_env
         self.hub_cache = hub_cache or hfcache.cache_dir(env)
-        if cache_dir is None:
-            xdg = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-            cache_dir = env.get("MERGELINT_CACHE_DIR") or os.path.join(xdg, "mergelint")
-        self.cache_dir = cache_dir
+        self.cache_dir = cache_dir or hfcache.mergelint_cache(env)
         self._client = hub_client
 
     @property

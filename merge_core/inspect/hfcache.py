@@ -31,6 +31,13 @@ def cache_dir(env=None) -> str:
     return os.path.join(os.path.expanduser(home), "hub")
 
 
+def mergelint_cache(env=None) -> str:
+    """mergelint's own cache folder: $MERGELINT_CACHE_DIR, else $XDG_CACHE_HOME/mergelint."""
+    env = os.environ if env is None else env
+    xdg = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return env.get("MERGELINT_CACHE_DIR") or os.path.join(xdg, "mergelint")
+
+
 def valid_repo_id(text: str) -> bool:
     return (
         len(text) <= 96

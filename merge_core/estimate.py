@@ -1,0 +1,128 @@
+"""A plan's resource figures, from headers alone: bytes read and written, peak memory, disk, time.
+
+Peak memory follows how merge_core.execute holds tensors on CPU: inputs are memory-mapped and
+count as resident once read; the math thread computes one task while the writer thread writes
+an earlier one and one more result waits in its queue (a queue of one), so up to three tasks'
+inputs are mapped at once and are released only once their result is on disk. Results live in
+memory that the writer hands back for later results (methods/scratch.py keeps KEEP_RESULTS of
+them), and ties-like methods keep whole-tensor buffers (task vectors) from one tensor to the
+next. On top of that sits the process itself (Python, torch, mergelint): BASE_RSS.
+
+On CUDA the loader keeps at most two tasks' inputs on the GPU, with the result beside them,
+in a CUDA context of about CUDA_CONTEXT bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+
+from . import throughput
+from .checkpoint import ITEMSIZE
+from .plan import Plan, Task
+
+BASE_RSS = 240 << 20  # `mergelint run` before its first tensor: Python, torch, safetensors (measured)
+CUDA_CONTEXT = 512 << 20  # what torch's CUDA context and allocator take before the first tensor
+SMALL_FILES = 1 << 20  # config.json, model card, index and tokenizer allowance beyond the donor's files
+IN_FLIGHT = 3  # tasks whose inputs are mapped at once on CPU: writing, queued, computing
+KEEP_RESULTS = 3  # methods/scratch.py's pool of written results' memory
+TASK_VECTOR_METHODS = {"ties", "dare_ties", "dare_linear", "task_arithmetic", "breadcrumbs", "breadcrumbs_ties",
+                       "della", "della_linear", "sce"}
+
+
+@dataclass
+class Totals:
+    """Every figure None when it cannot be known (models not found): never a guess."""
+
+    read_bytes: int | None = None
+    write_bytes: int | None = None
+    peak_memory_bytes: int | None = None
+    peak_gpu_bytes: int | None = None
+    disk_bytes: int | None = None
+    seconds: float | None = None
+    throughput: float | None = None  # bytes/s that `seconds` assumes
+    throughput_measured: bool = False  # False: throughput.DEFAULT, no run measured it here yet
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def _work_dtype(task: Task) -> str:
+    return task.load_dtype or task.inputs[0].info.dtype
+
+
+def _mapped(task: Task) -> int:
+    """Bytes of the task's inputs resident once read (their pages in the process's mappings)."""
+    return task.read_bytes
+
+
+def _working(task: Task, method: str) -> int:
+    """Bytes the math allocates beyond the mapped inputs and the pooled result: cast copies of
+    inputs (the config's dtype, a LoRA applied, promotion) and the result's cast to out dtype."""
+    count = 1
+    for d in task.shape:
+        count *= d
+    work = _work_dtype(task)
+    extra = 0
+    for inp in task.inputs:
+        if inp.patch is not None or (task.load_dtype and inp.info.dtype != task.load_dtype):
+            extra += count * ITEMSIZE.get(work, 4)
+    if task.dtype != work:
+        extra += task.nbytes
+    if task.kind == "merge" and method in TASK_VECTOR_METHODS:
+        extra += (len(task.inputs) - 1) * count * ITEMSIZE.get(work, 4)  # task vectors (gta.py's buffer)
+    return extra
+
+
+def peak_memory(plan: Plan) -> int:
+    tasks = plan.tasks
+    if not tasks:
+        return BASE_RSS
+    window = 0
+    for i in range(len(tasks)):
+        held = sum(_mapped(t) for t in tasks[max(0, i - IN_FLIGHT + 1):i + 1])
+        window = max(window, held + _working(tasks[i], plan.method.name))
+    pool = sum(sorted((t.nbytes for t in tasks), reverse=True)[:KEEP_RESULTS + 1])
+    return BASE_RSS + window + pool
+
+
+def peak_gpu(plan: Plan) -> int:
+    tasks = plan.tasks
+    peak = 0
+    for i, task in enumerate(tasks):
+        staged = sum(_mapped(t) for t in tasks[max(0, i - 1):i + 1])
+        peak = max(peak, staged + _working(task, plan.method.name) + task.nbytes)
+    return CUDA_CONTEXT + peak
+
+
+def _donor_files(plan: Plan) -> int:
+    from .run import TAGALONG_FILES, TOKENIZER_FILES
+
+    total = 0
+    for name in TOKENIZER_FILES + TAGALONG_FILES:
+        path = os.path.join(plan.donor.folder, name)
+        if os.path.isfile(path):
+            total += os.path.getsize(path)
+    return total
+
+
+def estimate(plan: Plan, *, device: str, shard_size: int) -> tuple[Totals, int]:
+    """The plan's totals on `device`, and how many shards the output has."""
+    from .write import Entry, ShardWriter
+
+    writer = ShardWriter("", [Entry(t.name, t.shape, t.dtype) for t in plan.tasks], shard_size)
+    write = sum(writer.file_sizes().values())
+    read = plan.read_bytes
+    speed, measured = throughput.known(device)
+    cuda = throughput.kind(device) == "cuda"
+    totals = Totals(
+        read_bytes=read,
+        write_bytes=write,
+        peak_memory_bytes=peak_memory(plan),  # on CUDA the pinned copies replace the mapped pages
+        peak_gpu_bytes=peak_gpu(plan) if cuda else 0,
+        disk_bytes=write + _donor_files(plan) + SMALL_FILES,
+        seconds=(read + write) / speed,
+        throughput=speed,
+        throughput_measured=measured,
+    )
+    return totals, len(writer.shards)

@@ -1,0 +1,67 @@
+"""How fast `mergelint run` merges on this machine, measured by `run` and remembered.
+
+Each completed run records (bytes read + bytes written) / wall seconds of its merge step for
+its device kind ("cpu" or "cuda") in `throughput.json` in mergelint's cache folder
+($MERGELINT_CACHE_DIR, else $XDG_CACHE_HOME/mergelint, else ~/.cache/mergelint). The newest
+figure is blended with the stored one (an even mix) so one odd run does not swing the
+estimate. `plan` divides a merge's bytes by it; before any run, DEFAULT is used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from .inspect.hfcache import mergelint_cache
+
+# bytes/s read + written by a CPU merge on a small shared machine (bench/bench_merge.py, 125M linear)
+DEFAULT = {"cpu": 300e6, "cuda": 1e9}
+FILE = "throughput.json"
+MIN_BYTES = 64 << 20  # smaller merges are all start-up: not a measure of throughput
+
+
+def _path(env=None) -> str:
+    return os.path.join(mergelint_cache(env), FILE)
+
+
+def _read(env=None) -> dict:
+    try:
+        with open(_path(env), encoding="utf-8") as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def kind(device: str) -> str:
+    return "cuda" if str(device).startswith("cuda") else "cpu"
+
+
+def known(device: str, env=None) -> tuple[float, bool]:
+    """(bytes per second, whether it was measured here) for a device."""
+    entry = _read(env).get(kind(device))
+    if isinstance(entry, dict) and isinstance(entry.get("bytes_per_second"), (int, float)) \
+            and entry["bytes_per_second"] > 0:
+        return float(entry["bytes_per_second"]), True
+    return DEFAULT[kind(device)], False
+
+
+def record(device: str, nbytes: int, seconds: float, env=None) -> None:
+    """Remember a run's throughput; a cache folder that cannot be written is no reason to fail a merge."""
+    if nbytes < MIN_BYTES or seconds <= 0:
+        return
+    measured = nbytes / seconds
+    data = _read(env)
+    old, was_measured = known(device, env)
+    data[kind(device)] = {"bytes_per_second": (old + measured) / 2 if was_measured else measured,
+                          "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    path = _path(env)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2)
+        os.replace(tmp, path)
+    except OSError:
+        pass
