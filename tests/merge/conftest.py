@@ -224,6 +224,17 @@ def parity(run_mergekit, run_mergelint):
 
 
 @pytest.fixture
+def cfg(tmp_path):
+    """Write a config file in the test's folder; returns its path."""
+    def write(text, name="merge.yml"):
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write
+
+
+@pytest.fixture
 def tensors_of():
     return load_tensors
 

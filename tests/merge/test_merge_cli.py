@@ -27,16 +27,6 @@ def leftovers(folder):
     return [n for n in os.listdir(folder) if ".partial-" in n or ".old-" in n]
 
 
-@pytest.fixture
-def cfg(tmp_path):
-    def write(text, name="merge.yml"):
-        path = tmp_path / name
-        path.write_text(text)
-        return path
-
-    return write
-
-
 def test_run_writes_a_loadable_model(zoo, cfg, tmp_path):
     out = tmp_path / "out"
     result = invoke(cfg(linear(zoo)), out)
