@@ -170,7 +170,7 @@ proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subproce
 err = proc.stderr.read()
 _, status, usage = os.wait4(proc.pid, 0)
 print(json.dumps({"rss_kb": usage.ru_maxrss, "exit": os.waitstatus_to_exitcode(status),
-                  "cpu_s": usage.ru_utime + usage.ru_stime,
+                  "cpu_s": usage.ru_utime + usage.ru_stime, "read_bytes": usage.ru_inblock * 512,
                   "stderr": err.decode(errors="replace")[-2000:]}))
 """
 
@@ -182,11 +182,15 @@ def run_child(cmd: list[str], env: dict) -> tuple[float, float, int, str, float]
     pre-exec image into its ru_maxrss, so a child forked straight from this (large) process
     would report at least this process's size.
     """
+    wall, info = child_usage(cmd, env)
+    return wall, info["rss_kb"] / 1024, info["exit"], info["stderr"], info["cpu_s"]
+
+
+def child_usage(cmd: list[str], env: dict) -> tuple[float, dict]:
+    """Wall seconds and the launcher's report (rss_kb, exit, cpu_s, read_bytes: from storage, stderr)."""
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", LAUNCHER, *cmd], env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    info = json.loads(out.stdout.strip().splitlines()[-1])
-    return wall, info["rss_kb"] / 1024, info["exit"], info["stderr"], info["cpu_s"]
+    return time.perf_counter() - start, json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def input_bytes(case: str, models: dict) -> list[str]:
@@ -250,6 +254,20 @@ def math_floor(config_text: str, case: str) -> float:
     return total
 
 
+def build_models(folder: str, size: str) -> dict[str, str]:
+    """The base, two fine-tunes and a LoRA of one size in `folder` (kept there for later runs)."""
+    geo = SIZES[size]
+    models = {k: os.path.join(folder, k) for k in ("base", "a", "b", "lora")}
+    if not os.path.exists(os.path.join(models["lora"], "adapter_config.json")):
+        t = time.perf_counter()
+        write_model(models["base"], geo, 0)
+        write_model(models["a"], geo, 1, base=models["base"])
+        write_model(models["b"], geo, 2, base=models["base"])
+        write_lora(models["lora"], geo, 3)
+        print(f"[{size}] built models in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    return models
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="125m,1b")
@@ -269,16 +287,8 @@ def main() -> None:
     rows = []
     try:
         for size in args.sizes.split(","):
-            geo = SIZES[size]
             folder = os.path.join(work, size)
-            models = {k: os.path.join(folder, k) for k in ("base", "a", "b", "lora")}
-            if not os.path.exists(os.path.join(models["lora"], "adapter_config.json")):
-                t = time.perf_counter()
-                write_model(models["base"], geo, 0)
-                write_model(models["a"], geo, 1, base=models["base"])
-                write_model(models["b"], geo, 2, base=models["base"])
-                write_lora(models["lora"], geo, 3)
-                print(f"[{size}] built models in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+            models = build_models(folder, size)
             for path in input_bytes("ties", models) + input_bytes("lora", models):  # warm the page cache
                 with open(path, "rb", buffering=0) as f:
                     while f.read(64 << 20):
@@ -326,8 +336,12 @@ def main() -> None:
         if not args.keep and not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
     print_table(rows)
-    if args.json:
-        with open(args.json, "w") as f:
+    save_rows(rows, args.json)
+
+
+def save_rows(rows: list[dict], path: str | None) -> None:
+    if path:
+        with open(path, "w") as f:
             json.dump(rows, f, indent=2)
 
 

@@ -19,10 +19,12 @@ from dataclasses import asdict, dataclass
 
 from . import throughput
 from .checkpoint import ITEMSIZE
+from .methods import MergeMethod
 from .plan import Plan, Task
 
-BASE_RSS = 240 << 20  # `mergelint run` before its first tensor: Python, torch, safetensors (measured)
+BASE_RSS = 230 << 20  # `mergelint run` before its first tensor: Python, torch, safetensors (measured)
 CUDA_CONTEXT = 512 << 20  # what torch's CUDA context and allocator take before the first tensor
+STARTUP_SECONDS = 2.5  # `run` before the merge starts: Python, torch, the lint, opening the checkpoints
 SMALL_FILES = 1 << 20  # config.json, model card, index and tokenizer allowance beyond the donor's files
 IN_FLIGHT = 3  # tasks whose inputs are mapped at once on CPU: writing, queued, computing
 KEEP_RESULTS = 3  # methods/scratch.py's pool of written results' memory
@@ -51,38 +53,48 @@ def _work_dtype(task: Task) -> str:
     return task.load_dtype or task.inputs[0].info.dtype
 
 
-def _mapped(task: Task) -> int:
-    """Bytes of the task's inputs resident once read (their pages in the process's mappings)."""
-    return task.read_bytes
-
-
-def _working(task: Task, method: str) -> int:
-    """Bytes the math allocates beyond the mapped inputs and the pooled result: cast copies of
-    inputs (the config's dtype, a LoRA applied, promotion) and the result's cast to out dtype."""
+def _elements(task: Task) -> int:
     count = 1
     for d in task.shape:
         count *= d
-    work = _work_dtype(task)
-    extra = 0
-    for inp in task.inputs:
-        if inp.patch is not None or (task.load_dtype and inp.info.dtype != task.load_dtype):
-            extra += count * ITEMSIZE.get(work, 4)
+    return count
+
+
+def _new_result(task: Task, method: MergeMethod) -> bool:
+    """The math makes a new tensor (in scratch.result's pooled memory); a method of one input
+    (passthrough) and copies hand their input's mapped view to the writer."""
+    return task.kind == "merge" and method.contract.max != 1
+
+
+def _released_early(task: Task, method: MergeMethod) -> bool:
+    """execute.Engine._early_release: the math drops each input's pages once it is done with it."""
+    return (_new_result(task, method) and task.truncate is None and task.permute is None
+            and all(inp.patch is None for inp in task.inputs))
+
+
+def _working(task: Task, method: MergeMethod) -> int:
+    """Bytes the math allocates beyond the mapped inputs and the pooled result: cast copies of
+    inputs (the config's dtype, a LoRA applied), the result's cast to the out dtype, and the
+    task-vector methods' whole-tensor buffers (one task vector per non-base input and one
+    magnitude or mask buffer, methods/gta.py and sparsify.py)."""
+    count, work = _elements(task), _work_dtype(task)
+    size = count * ITEMSIZE.get(work, 4)
+    extra = sum(size for inp in task.inputs
+                if inp.patch is not None or (task.load_dtype and inp.info.dtype != task.load_dtype))
     if task.dtype != work:
         extra += task.nbytes
-    if task.kind == "merge" and method in TASK_VECTOR_METHODS:
-        extra += (len(task.inputs) - 1) * count * ITEMSIZE.get(work, 4)  # task vectors (gta.py's buffer)
+    if task.kind == "merge" and method.name in TASK_VECTOR_METHODS:
+        extra += len(task.inputs) * size
     return extra
 
 
 def peak_memory(plan: Plan) -> int:
-    tasks = plan.tasks
-    if not tasks:
-        return BASE_RSS
+    tasks, method = plan.tasks, plan.method
     window = 0
-    for i in range(len(tasks)):
-        held = sum(_mapped(t) for t in tasks[max(0, i - IN_FLIGHT + 1):i + 1])
-        window = max(window, held + _working(tasks[i], plan.method.name))
-    pool = sum(sorted((t.nbytes for t in tasks), reverse=True)[:KEEP_RESULTS + 1])
+    for i, task in enumerate(tasks):
+        waiting = sum(t.read_bytes for t in tasks[max(0, i - IN_FLIGHT + 1):i] if not _released_early(t, method))
+        window = max(window, waiting + task.read_bytes + _working(task, method))
+    pool = sum(sorted((t.nbytes for t in tasks if _new_result(t, method)), reverse=True)[:KEEP_RESULTS])
     return BASE_RSS + window + pool
 
 
@@ -90,8 +102,8 @@ def peak_gpu(plan: Plan) -> int:
     tasks = plan.tasks
     peak = 0
     for i, task in enumerate(tasks):
-        staged = sum(_mapped(t) for t in tasks[max(0, i - 1):i + 1])
-        peak = max(peak, staged + _working(task, plan.method.name) + task.nbytes)
+        staged = sum(t.read_bytes for t in tasks[max(0, i - 1):i + 1])
+        peak = max(peak, staged + _working(task, plan.method) + task.nbytes)
     return CUDA_CONTEXT + peak
 
 
@@ -113,7 +125,7 @@ def estimate(plan: Plan, *, device: str, shard_size: int) -> tuple[Totals, int]:
     writer = ShardWriter("", [Entry(t.name, t.shape, t.dtype) for t in plan.tasks], shard_size)
     write = sum(writer.file_sizes().values())
     read = plan.read_bytes
-    speed, measured = throughput.known(device)
+    speed, measured = throughput.known(device, plan.method.name)
     cuda = throughput.kind(device) == "cuda"
     totals = Totals(
         read_bytes=read,
@@ -121,7 +133,7 @@ def estimate(plan: Plan, *, device: str, shard_size: int) -> tuple[Totals, int]:
         peak_memory_bytes=peak_memory(plan),  # on CUDA the pinned copies replace the mapped pages
         peak_gpu_bytes=peak_gpu(plan) if cuda else 0,
         disk_bytes=write + _donor_files(plan) + SMALL_FILES,
-        seconds=(read + write) / speed,
+        seconds=STARTUP_SECONDS + (read + write) / speed,
         throughput=speed,
         throughput_measured=measured,
     )

@@ -55,6 +55,9 @@ class Options:
     write_model_card: bool = True
     mergekit_sort: bool = False  # break sparsification ties by sorting, exactly as mergekit does
     allow_nonfinite: bool = False  # publish an output whose tensors hold NaN or Inf
+    preflight: bool = True  # refuse a merge whose plan does not fit the machine (merge_core.preflight)
+    max_memory: int | None = None  # preflight's memory, instead of what the kernel says is available
+    max_disk: int | None = None  # preflight's free disk at OUT, instead of the filesystem's
 
 
 @dataclass
@@ -204,6 +207,8 @@ def _merge(config_text: str, output: Output, options: Options, on_progress, on_p
     try:
         if on_plan is not None:
             on_plan(plan)
+        if options.preflight:
+            _preflight(plan, output.path, options)
         folder = output.create()
         try:
             writer = ShardWriter(folder, [Entry(t.name, t.shape, t.dtype) for t in plan.tasks],
@@ -216,7 +221,8 @@ def _merge(config_text: str, output: Output, options: Options, on_progress, on_p
                 engine.run(writer)
             finally:
                 writer.abort()
-            throughput.record(options.device, plan.read_bytes + plan.write_bytes, time.monotonic() - started)
+            throughput.record(options.device, plan.method.name, plan.read_bytes + plan.write_bytes,
+                              time.monotonic() - started)
             files = writer.finish({"mergelint_version": _version()})
             finish_folder(plan, folder, config_text, output.path, options)
             verification = before_publishing(folder, watch, options.allow_nonfinite)
@@ -233,6 +239,15 @@ def _merge(config_text: str, output: Output, options: Options, on_progress, on_p
         for m in plan.models.values():
             m.close()
     return Result(output.path, files, len(plan.tasks), plan.write_bytes, plan.notes, verification)
+
+
+def _preflight(plan: Plan, out: str, options: Options) -> None:
+    from . import preflight
+    from .estimate import estimate
+
+    totals, _ = estimate(plan, device=options.device, shard_size=options.out_shard_size)
+    preflight.check(totals, out=out, device=options.device, models=len(plan.models),
+                    max_memory=options.max_memory, max_disk=options.max_disk)
 
 
 # -- the files beside the weights ------------------------------------------------------------

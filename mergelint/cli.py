@@ -251,13 +251,15 @@ def schema(write, output) -> None:
         click.echo(render(), nl=False)
 
 
-def _shard_size_or_exit(text: str) -> int:
+def _size_or_exit(option: str, text: str | None) -> int | None:
     from merge_core.write import parse_size
 
+    if text is None:
+        return None
     try:
         return parse_size(text)
     except ValueError as e:
-        _fail(f"--out-shard-size: {e}")
+        _fail(f"{option}: {e}")
         sys.exit(2)
 
 
@@ -282,7 +284,8 @@ def plan(config, fmt, device, out_shard_size, list_tensors, online) -> None:
 
     source, settings = _read_for_run(config, online)
     _lint(source, settings, for_run=False, refusing="no plan")  # a missing model: a plan of what is known
-    options = Options(device=device, out_shard_size=_shard_size_or_exit(out_shard_size), online=bool(online))
+    shard_size = _size_or_exit("--out-shard-size", out_shard_size)
+    options = Options(device=device, out_shard_size=shard_size, online=bool(online))
     try:
         report = make(source.text, options)
     except MergeError as e:
@@ -329,9 +332,16 @@ def plan(config, fmt, device, out_shard_size, list_tensors, online) -> None:
 @click.option("--json-progress", is_flag=True, help="Report progress as JSON lines on stdout.")
 @click.option("--allow-nonfinite", is_flag=True,
               help="Publish OUT although its tensors hold NaN or Inf (the output is verified before publishing).")
+@click.option("--no-preflight", is_flag=True, help="Merge without first checking that the plan fits the machine's "
+              "memory, disk at OUT and GPU memory.")
+@click.option("--max-memory", metavar="SIZE", default=None,
+              help="Preflight: the memory the merge may use (default: what the system has available).")
+@click.option("--max-disk", metavar="SIZE", default=None,
+              help="Preflight: the disk OUT may use (default: the free space where OUT will be).")
 @mergekit_options
 def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_size, allow_crimes, online,
-        allow_pickle, unsafe_truncate_embeddings, mergekit_sort, json_progress, allow_nonfinite, **mergekit) -> None:
+        allow_pickle, unsafe_truncate_embeddings, mergekit_sort, json_progress, allow_nonfinite, no_preflight,
+        max_memory, max_disk, **mergekit) -> None:
     """Lint CONFIG, then merge it into the folder OUT (needs the `merge` extra: torch, safetensors).
 
     mergekit-yaml's options are accepted too (see mergelint/mergekit_flags.py)."""
@@ -358,14 +368,16 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
     except ImportError as e:
         _fail(_needs_merge_extra(e))
         sys.exit(2)
-    shard_size = _shard_size_or_exit(out_shard_size)
+    shard_size = _size_or_exit("--out-shard-size", out_shard_size)
     if compat.num_threads:
         torch.set_num_threads(compat.num_threads)
     options = Options(device=compat.device, dtype=dtype, out_dtype=out_dtype, seed=compat.seed,
                       out_shard_size=shard_size, force=force, allow_crimes=allow_crimes, online=bool(online),
                       allow_pickle=allow_pickle, unsafe_truncate_embeddings=unsafe_truncate_embeddings,
                       mergekit_sort=mergekit_sort, copy_tokenizer=compat.copy_tokenizer,
-                      write_model_card=compat.write_model_card, allow_nonfinite=allow_nonfinite)
+                      write_model_card=compat.write_model_card, allow_nonfinite=allow_nonfinite,
+                      preflight=not no_preflight, max_memory=_size_or_exit("--max-memory", max_memory),
+                      max_disk=_size_or_exit("--max-disk", max_disk))
     _merge(source.text, out, options, compat, dry_run, json_progress)
 
 

@@ -3,6 +3,7 @@ a kill in the middle of publishing, a full disk, truncated or vanishing inputs, 
 pickle. After each: OUT is absent, the previous one, or complete and loadable; no partial or
 set-aside folder is left once the next run is done; every input is byte-identical."""
 
+import contextlib
 import json
 import os
 import random
@@ -154,8 +155,9 @@ def test_a_run_killed_while_publishing_is_cleaned_up_by_the_next(made, setup, ex
     assert weights(out) == new and leftovers(tmp_path) == [".out.partial-0123abcd"]
 
 
-def test_a_full_disk(zoo, setup):
-    tmp_path, _, inputs = setup
+@contextlib.contextmanager
+def small_disk(tmp_path):
+    """A 64 kB tmpfs (skips where mounting is not allowed), unmounted afterwards."""
     disk = tmp_path / "disk"
     disk.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True,
@@ -163,13 +165,29 @@ def test_a_full_disk(zoo, setup):
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
     try:
-        done = run(tmp_path / "merge.yml", disk / "out")
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_full_disk(zoo, setup):
+    tmp_path, _, inputs = setup
+    with small_disk(tmp_path) as disk:
+        done = run(tmp_path / "merge.yml", disk / "out", "--no-preflight")  # the writer meets the full disk
         assert done.returncode in (1, 2), done.stderr
         assert "no space left" in done.stderr.lower() and str(disk) in done.stderr, done.stderr
         assert "Traceback" not in done.stderr and "internal error" not in done.stderr
         assert os.listdir(disk) == []
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)
+    assert hashes(zoo.a, zoo.b, zoo.c) == inputs
+
+
+def test_a_small_disk_is_refused_before_writing(zoo, setup):
+    tmp_path, _, inputs = setup
+    with small_disk(tmp_path) as disk:
+        done = run(tmp_path / "merge.yml", disk / "out")
+        assert done.returncode == 1, done.stderr
+        assert "preflight: the output needs" in done.stderr and f"free at {disk / 'out'}" in done.stderr
+        assert os.listdir(disk) == []
     assert hashes(zoo.a, zoo.b, zoo.c) == inputs
 
 
