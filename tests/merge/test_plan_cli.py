@@ -122,3 +122,18 @@ def test_models_not_found_give_unknown_totals(zoo, cfg, tmp_path):
 def test_an_unusable_config_file(tmp_path):
     result = plan(tmp_path / "absent.yml")
     assert result.exit_code == 2
+
+
+def test_seconds_come_from_the_remembered_throughput(zoo, cfg, tmp_path, monkeypatch):
+    from merge_core import estimate, throughput
+
+    monkeypatch.setenv("MERGELINT_CACHE_DIR", str(tmp_path / "cache"))
+    config = cfg(linear(zoo))
+    before = json.loads(plan(config, "--format", "json").stdout)["totals"]
+    assert before["throughput"] == throughput.DEFAULT["cpu"] and not before["throughput_measured"]
+    throughput.record("cpu", "linear", 100 << 20, 4.0)
+    after = json.loads(plan(config, "--format", "json").stdout)["totals"]
+    assert after["throughput_measured"] and after["throughput"] == (100 << 20) / 4.0
+    moved = after["read_bytes"] + after["write_bytes"]
+    assert after["seconds"] == estimate.STARTUP_SECONDS + moved / after["throughput"]
+    assert "measured by run here" in plan(config).stdout
