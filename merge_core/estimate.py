@@ -1,12 +1,13 @@
 """A plan's resource figures, from headers alone: bytes read and written, peak memory, disk, time.
 
 Peak memory follows how merge_core.execute holds tensors on CPU: inputs are memory-mapped and
-count as resident once read; the math thread computes one task while the writer thread writes
-an earlier one and one more result waits in its queue (a queue of one), so up to three tasks'
-inputs are mapped at once and are released only once their result is on disk. Results live in
-memory that the writer hands back for later results (methods/scratch.py keeps KEEP_RESULTS of
-them), and ties-like methods keep whole-tensor buffers (task vectors) from one tensor to the
-next. On top of that sits the process itself (Python, torch, mergelint): BASE_RSS.
+count as resident once read. A method that makes a new tensor drops each input's pages as soon as
+its math is done with it (Engine._early_release), and its result lives in memory the writer hands
+back for later results (methods/scratch.py keeps KEEP_RESULTS of them). A copy or a passthrough
+hands the writer a view of its input, whose pages stay until it is written: with the writer
+writing one result and one more waiting in its queue, up to IN_FLIGHT tasks' inputs are mapped.
+Casts, applied LoRAs and the task-vector methods' whole-tensor buffers come on top, and under it
+all the process itself (Python, torch, mergelint): BASE_RSS. bench/bench_plan.py measures it.
 
 On CUDA the loader keeps at most two tasks' inputs on the GPU, with the result beside them,
 in a CUDA context of about CUDA_CONTEXT bytes.
@@ -20,6 +21,7 @@ from dataclasses import asdict, dataclass
 from . import throughput
 from .checkpoint import ITEMSIZE
 from .methods import MergeMethod
+from .methods.scratch import KEEP_RESULTS
 from .plan import Plan, Task
 
 BASE_RSS = 230 << 20  # `mergelint run` before its first tensor: Python, torch, safetensors (measured)
@@ -27,7 +29,6 @@ CUDA_CONTEXT = 512 << 20  # what torch's CUDA context and allocator take before 
 STARTUP_SECONDS = 2.5  # `run` before the merge starts: Python, torch, the lint, opening the checkpoints
 SMALL_FILES = 1 << 20  # config.json, model card, index and tokenizer allowance beyond the donor's files
 IN_FLIGHT = 3  # tasks whose inputs are mapped at once on CPU: writing, queued, computing
-KEEP_RESULTS = 3  # methods/scratch.py's pool of written results' memory
 TASK_VECTOR_METHODS = {"ties", "dare_ties", "dare_linear", "task_arithmetic", "breadcrumbs", "breadcrumbs_ties",
                        "della", "della_linear", "sce"}
 

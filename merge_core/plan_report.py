@@ -3,8 +3,8 @@
 The tensors are read off merge_core.plan's Plan as they are (the planner resolved gradients,
 filters and precedence once); this module only names them for people and programs. Totals
 come from merge_core.estimate. When a model cannot be found there is no Plan: the report
-then lists what the config says and marks every total unknown (None, `null` in JSON),
-never a guess.
+then says which models are missing and why, and marks every total unknown (None, `null` in
+JSON), never a guess.
 """
 
 from __future__ import annotations
@@ -84,9 +84,9 @@ def from_plan(plan: Plan, *, device: str = "cpu", shard_size: int) -> Report:
                   shards=shards, out_layers=plan.out_layers)
 
 
-def unknown(method: str, missing: list[str], notes: list[str]) -> Report:
+def unknown(method: str, missing: list[str]) -> Report:
     """The report of a config whose models are not all found: nothing is planned, nothing guessed."""
-    return Report(method, [], Totals(), missing=missing, notes=notes)
+    return Report(method, [], Totals(), missing=missing)
 
 
 def layer_rows(plan: Plan) -> list[dict]:
@@ -137,7 +137,7 @@ def make(config_text: str, options) -> Report:
     cfg = read_config(config_text, options)
     missing = missing_models(cfg, options)
     if missing:
-        return unknown(cfg.method, missing, [])
+        return unknown(cfg.method, missing)
     plan = build_plan(config_text, options)
     try:
         return from_plan(plan, device=options.device, shard_size=options.out_shard_size)
