@@ -4,8 +4,9 @@ Peak memory follows how merge_core.execute holds tensors on CPU: inputs are memo
 count as resident once read. A method that makes a new tensor drops each input's pages as soon as
 its math is done with it (Engine._early_release), and its result lives in memory the writer hands
 back for later results (methods/scratch.py keeps KEEP_RESULTS of them). A copy or a passthrough
-hands the writer a view of its input, whose pages stay until it is written: with the writer
-writing one result and one more waiting in its queue, up to IN_FLIGHT tasks' inputs are mapped.
+hands the writer a view of its input, whose pages are first touched by the writer (one tensor at a
+time). Inputs that the math reads but cannot drop early (casts, applied LoRAs) stay until written:
+with the writer writing one result and one more waiting in its queue, up to IN_FLIGHT tasks' worth.
 Casts, applied LoRAs and the task-vector methods' whole-tensor buffers come on top, and under it
 all the process itself (Python, torch, mergelint): BASE_RSS. bench/bench_plan.py measures it.
 
@@ -62,9 +63,9 @@ def _elements(task: Task) -> int:
 
 
 def _new_result(task: Task, method: MergeMethod) -> bool:
-    """The math makes a new tensor (in scratch.result's pooled memory); a method of one input
-    (passthrough) and copies hand their input's mapped view to the writer."""
-    return task.kind == "merge" and method.contract.max != 1
+    """The math makes a new tensor (in scratch.result's pooled memory), as does applying a LoRA;
+    a method of one input (passthrough) and copies hand their input's mapped view to the writer."""
+    return (task.kind == "merge" and method.contract.max != 1) or any(inp.patch for inp in task.inputs)
 
 
 def _released_early(task: Task, method: MergeMethod) -> bool:
@@ -73,14 +74,21 @@ def _released_early(task: Task, method: MergeMethod) -> bool:
             and all(inp.patch is None for inp in task.inputs))
 
 
+def _held_until_written(task: Task, method: MergeMethod) -> bool:
+    """The math read the inputs (so their pages are resident) and did not drop them: they stay
+    until the writer is done. A plain copy's pages are first touched by the writer itself."""
+    return not _released_early(task, method) and (_new_result(task, method) or _working(task, method) > 0)
+
+
 def _working(task: Task, method: MergeMethod) -> int:
     """Bytes the math allocates beyond the mapped inputs and the pooled result: cast copies of
-    inputs (the config's dtype, a LoRA applied), the result's cast to the out dtype, and the
+    inputs (the config's dtype; a LoRA's float32 delta and sum), the result's cast to the out dtype, and the
     task-vector methods' whole-tensor buffers (one task vector per non-base input and one
     magnitude or mask buffer, methods/gta.py and sparsify.py)."""
     count, work = _elements(task), _work_dtype(task)
     size = count * ITEMSIZE.get(work, 4)
-    extra = sum(size for inp in task.inputs
+    lora = 2 * count * ITEMSIZE["float32"]  # lora.apply's delta and patched weight, float32 buffers
+    extra = sum(lora if inp.patch is not None else size for inp in task.inputs
                 if inp.patch is not None or (task.load_dtype and inp.info.dtype != task.load_dtype))
     if task.dtype != work:
         extra += task.nbytes
@@ -93,7 +101,7 @@ def peak_memory(plan: Plan) -> int:
     tasks, method = plan.tasks, plan.method
     window = 0
     for i, task in enumerate(tasks):
-        waiting = sum(t.read_bytes for t in tasks[max(0, i - IN_FLIGHT + 1):i] if not _released_early(t, method))
+        waiting = sum(t.read_bytes for t in tasks[max(0, i - IN_FLIGHT + 1):i] if _held_until_written(t, method))
         window = max(window, waiting + task.read_bytes + _working(task, method))
     pool = sum(sorted((t.nbytes for t in tasks if _new_result(t, method)), reverse=True)[:KEEP_RESULTS])
     return BASE_RSS + window + pool
