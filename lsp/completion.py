@@ -15,6 +15,7 @@ import re
 from lsprotocol import types
 
 from merge_core import language
+from merge_core.method_kit.spec import ParamType
 from merge_core.methods import METHODS
 from mergelint.rules import RULES
 from mergelint.suppressions import UNUSED
@@ -173,7 +174,7 @@ def _parameter_values(items: _Items, method, name: str) -> None:
     if param is None:
         return
     doc = language_help.param_markdown(param, method)
-    if param.type == "bool":
+    if param.type is ParamType.BOOL:
         for word in ("true", "false"):
             detail = "default" if param.default is (word == "true") else ""
             items.add(word, types.CompletionItemKind.Value, detail, doc)

@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 from merge_core.language import MERGE_METHOD
-from merge_core.methods import METHODS, MergeMethod
+from merge_core.method_kit.spec import MergeMethod
+from merge_core.methods import METHODS
 
 _LINE = re.compile(r"^(?P<indent>[ ]*)(?P<dashes>(?:-(?:[ \t]+|$))*)(?P<rest>.*)$")
 _KEY = re.compile(r"""^(?P<key>"[^"\n]*"|'[^'\n]*'|[^\s#'"{}\[\],:&*!|>%@`][^:#]*?)[ \t]*:(?:[ \t]+(?P<value>.*)|$)""")

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from merge_core import schema as grammar
 from merge_core.language import PARAMETERS, is_per_model
-from merge_core.methods import METHODS, MergeMethod, Param, Scope
+from merge_core.method_kit.spec import MergeMethod, Param, Scope
+from merge_core.methods import METHODS
 
 
 @functools.lru_cache(maxsize=1)
@@ -171,7 +172,7 @@ def param_summary(param: Param) -> str:
     """One line: type, scope, default."""
     default = "required" if param.required else f"default {param.default_text()}"
     where = "shared" if param.scope is Scope.SHARED else "per model"
-    return f"{param.type}, {where}, {default}"
+    return f"{param.type.value}, {where}, {default}"
 
 
 def param_markdown(param: Param, method: MergeMethod | None, declared_by: list[str] | None = None) -> str:
@@ -180,7 +181,7 @@ def param_markdown(param: Param, method: MergeMethod | None, declared_by: list[s
         head += f" — parameter of `{method.name}`"
     elif declared_by:
         head += " — parameter of " + ", ".join(f"`{n}`" for n in declared_by)
-    lines = [head, "", param.doc, "", f"- type: {param.type}", f"- {scope_words(param)}"]
+    lines = [head, "", param.doc, "", f"- type: {param.type.value}", f"- {scope_words(param)}"]
     lines.append(f"- default: {param.default_text()}" if not param.required else "- required")
     if param.bounds is not None:
         why = f" ({param.bounds.why})" if param.bounds.why else ""

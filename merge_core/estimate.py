@@ -3,7 +3,7 @@
 Peak memory follows how merge_core.execute holds tensors on CPU: inputs are memory-mapped and
 count as resident once read. A method that makes a new tensor drops each input's pages as soon as
 its math is done with it (Engine._early_release), and its result lives in memory the writer hands
-back for later results (methods/scratch.py keeps KEEP_RESULTS of them). A copy or a passthrough
+back for later results (method_kit/scratch.py keeps KEEP_RESULTS of them). A copy or a passthrough
 hands the writer a view of its input, whose pages are first touched by the writer (one tensor at a
 time). Inputs that the math reads but cannot drop early (casts, applied LoRAs) stay until written:
 with the writer writing one result and one more waiting in its queue, up to IN_FLIGHT tasks' worth.
@@ -21,9 +21,9 @@ from dataclasses import asdict, dataclass
 
 from . import throughput
 from .checkpoint import ITEMSIZE
-from .methods import MergeMethod
-from .methods.scratch import KEEP_RESULTS
-from .plan import Plan, Task
+from .method_kit.scratch import KEEP_RESULTS
+from .method_kit.spec import MergeMethod
+from .plan import Plan, Task, TaskKind
 
 BASE_RSS = 230 << 20  # `mergelint run` before its first tensor: Python, torch, safetensors (measured)
 CUDA_CONTEXT = 512 << 20  # what torch's CUDA context and allocator take before the first tensor
@@ -65,7 +65,7 @@ def _elements(task: Task) -> int:
 def _new_result(task: Task, method: MergeMethod) -> bool:
     """The math makes a new tensor (in scratch.result's pooled memory), as does applying a LoRA;
     a method of one input (passthrough) and copies hand their input's mapped view to the writer."""
-    return (task.kind == "merge" and method.contract.max != 1) or any(inp.patch for inp in task.inputs)
+    return (task.kind is TaskKind.MERGE and method.contract.max != 1) or any(inp.patch for inp in task.inputs)
 
 
 def _released_early(task: Task, method: MergeMethod) -> bool:
@@ -84,7 +84,7 @@ def _working(task: Task, method: MergeMethod) -> int:
     """Bytes the math allocates beyond the mapped inputs and the pooled result: cast copies of
     inputs (the config's dtype; a LoRA's float32 delta and sum), the result's cast to the out dtype, and the
     task-vector methods' whole-tensor buffers (one task vector per non-base input and one
-    magnitude or mask buffer, methods/gta.py and sparsify.py)."""
+    magnitude or mask buffer, method_kit/gta.py and sparsify.py)."""
     count, work = _elements(task), _work_dtype(task)
     size = count * ITEMSIZE.get(work, 4)
     lora = 2 * count * ITEMSIZE["float32"]  # lora.apply's delta and patched weight, float32 buffers
@@ -92,7 +92,7 @@ def _working(task: Task, method: MergeMethod) -> int:
                 if inp.patch is not None or (task.load_dtype and inp.info.dtype != task.load_dtype))
     if task.dtype != work:
         extra += task.nbytes
-    if task.kind == "merge" and method.name in TASK_VECTOR_METHODS:
+    if task.kind is TaskKind.MERGE and method.name in TASK_VECTOR_METHODS:
         extra += len(task.inputs) * size
     return extra
 

@@ -21,9 +21,9 @@ from typing import Callable
 
 from .errors import MergeError, ModelError
 from .lora import apply as apply_lora
-from .methods.scratch import SCRATCH_BYTES, recycler, release_buffers
-from .methods.group import Group
-from .plan import Plan, Task, math_module
+from .method_kit.group import Group
+from .method_kit.scratch import SCRATCH_BYTES, recycler, release_buffers
+from .plan import Plan, Task, TaskKind
 
 
 @dataclass
@@ -119,7 +119,6 @@ class Engine:
         self.cuda = self.device.type == "cuda"
         if self.cuda and not torch.cuda.is_available():
             raise MergeError("--device cuda: no CUDA device is available (torch.cuda.is_available() is False)")
-        self.module = math_module(plan.config.method)
         _fixed_mmap_threshold()
         self.generator = None
         if seed is not None:
@@ -214,7 +213,7 @@ class Engine:
     def compute(self, task: Task, tensors):
         import torch
 
-        if task.kind == "buffer":
+        if task.kind is TaskKind.BUFFER:
             first = tensors[0]
             if any(t.dtype != first.dtype or not torch.equal(t, first) for t in tensors[1:]):
                 raise MergeError(
@@ -230,13 +229,13 @@ class Engine:
             for t in tensors[1:]:
                 dtype = torch.promote_types(dtype, t.dtype)
             tensors = [t if t.dtype == dtype else t.to(dtype) for t in tensors]
-            if task.kind == "copy":
+            if task.kind is TaskKind.COPY:
                 result = tensors[0]
             else:
                 group = Group(task.name, tensors, task.base, task.per_input, self.generator, task.vocab_axis,
                               self.mergekit_sort, release=self._early_release(task))
                 try:
-                    result = self.module.merge(group, task.shared)
+                    result = self.plan.method.merge(group, task.shared)
                 except (ValueError, RuntimeError) as e:
                     raise MergeError(f"{task.name}: {self.plan.method.name}: {e}") from None
         computed = result

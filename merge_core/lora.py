@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from .checkpoint import SafetensorsFile, TensorInfo, read_json
 from .errors import ModelError
 from .language import ADAPTER_CONFIG
-from .methods.scratch import buffer, result
+from .method_kit.scratch import buffer, result
 
 PREFIX = "base_model.model."
 

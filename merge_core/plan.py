@@ -16,7 +16,7 @@ Planning reads only headers and configs. It follows mergekit 0.1.5's planner:
 
 from __future__ import annotations
 
-import importlib
+import enum
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -26,8 +26,8 @@ from .checkpoint import FLOATING, Checkpoint, TensorInfo, nbytes
 from .config import MergeConfig, Module, OutSlice
 from .errors import ConfigError, ModelError
 from .lora import Adapter, Patch
-from .methods import METHODS, BasePolicy, MergeMethod, Scope
-from .methods import group as policies
+from .method_kit.spec import BasePolicy, Counted, MergeMethod, OptionalTensors, Scope
+from .methods import METHODS
 from .modules import MODULAR, ModuleSpec, module_layout, modules_of
 from .references import ModelReference
 
@@ -65,6 +65,12 @@ class Input:
         return self.info.nbytes + sum(t.nbytes for t in (self.patch.tensors if self.patch else ()))
 
 
+class TaskKind(str, enum.Enum):
+    MERGE = "merge"
+    COPY = "copy"  # one input left of an optional weight, copied as the method's policy says
+    BUFFER = "buffer"  # a non-float tensor: copied, and the inputs must agree
+
+
 @dataclass(eq=False)
 class Task:
     name: str  # output tensor name
@@ -72,7 +78,7 @@ class Task:
     base: int | None  # index of the base in inputs (None: no base, or the method ignores it)
     shared: dict[str, Any]
     per_input: list[dict[str, Any]]
-    kind: str  # "merge" | "copy" (one input left of an optional weight) | "buffer" (non-float)
+    kind: TaskKind
     shape: tuple[int, ...]
     dtype: str  # output dtype
     load_dtype: str | None  # the config's `dtype`: inputs are cast to it when read
@@ -115,25 +121,6 @@ class Plan:
         return sum(t.nbytes for t in self.tasks)
 
 
-def math_module(name: str):
-    """The module in merge_core.methods that declares `name` (and holds its math)."""
-    try:
-        module = importlib.import_module(f"{__package__}.methods.{name}")
-        if getattr(module, "METHOD", None) is not None and module.METHOD.name == name:
-            return module
-    except ImportError:
-        pass
-    import pkgutil
-
-    from . import methods
-
-    for info in pkgutil.iter_modules(methods.__path__):
-        module = importlib.import_module(f"{__package__}.methods.{info.name}")
-        if getattr(getattr(module, "METHOD", None), "name", None) == name:
-            return module
-    raise ConfigError(f"Unimplemented merge method {name}")
-
-
 def check_inputs(method: MergeMethod, ids: list, base, group: str) -> None:
     """mergekit 0.1.5's input contract check, with its messages."""
     label = f" for {group}"
@@ -148,7 +135,7 @@ def check_inputs(method: MergeMethod, ids: list, base, group: str) -> None:
         raise ConfigError(f"Merge method requires a base input{label}")
     c = method.contract
     count = len(ids)
-    if c.counted == "inputs":
+    if c.counted is Counted.INPUTS:
         _count("inputs", count, c.min, c.max, label)
     else:
         _count("inputs", count, 1, None, label)
@@ -185,8 +172,6 @@ class Planner:
         if method is None:
             raise ConfigError(f"Unimplemented merge method {cfg.method}")
         self.method = method
-        self.module = math_module(cfg.method)
-        self.policy = getattr(self.module, "OPTIONAL_TENSORS", policies.ERROR)
         self.truncate = unsafe_truncate_embeddings
         self.tokenizer = tokenizer
         self.tasks: list[Task] = []
@@ -263,21 +248,22 @@ class Planner:
         shared, per_input_all = self._resolve(s, out_name, names, t)
         per_input = [per_input_all[i] for i, (ref, _) in enumerate(names) if ref in refs]
         base_idx = refs.index(base_ref) if (base_ref in refs and self.method.base is not BasePolicy.IGNORED) else None
-        kind = "merge"
+        kind = TaskKind.MERGE
         if len(present) < len(names):
             only = len(present) == 1
             is_base = only and base_idx == 0
-            if (self.policy == policies.PASSTHROUGH_SINGLETON and only) or (
-                self.policy == policies.PASSTHROUGH_BASE_SINGLETON and is_base
+            policy = self.method.optional_tensors
+            if (policy is OptionalTensors.PASSTHROUGH_SINGLETON and only) or (
+                policy is OptionalTensors.PASSTHROUGH_BASE_SINGLETON and is_base
             ):
-                kind = "copy"
-            elif self.policy == policies.BASE_OR_SKIP and len(present) < self.method.contract.min:
+                kind = TaskKind.COPY
+            elif policy is OptionalTensors.BASE_OR_SKIP and len(present) < self.method.contract.min:
                 if is_base:
-                    kind = "copy"
+                    kind = TaskKind.COPY
                 else:
                     self.notes.append(f"Skipping optional weight {out_name}: insufficient inputs")
                     return
-        if kind == "merge":
+        if kind is TaskKind.MERGE:
             check_inputs(self.method, refs, base_ref, out_name)
 
         load = self.cfg.dtype
@@ -285,11 +271,11 @@ class Planner:
         shapes = [tuple(i.info.shape) for i in present]
         vocab_axis = 0 if any(i.info.name in i.model.layout.vocab_tensors for i in present) else None
         if any(d not in FLOATING for d in dtypes):
-            kind = "buffer"
+            kind = TaskKind.BUFFER
         truncate = None
         permute = None
         shape = shapes[0]
-        if self.tokenizer is not None and vocab_axis is not None and kind != "buffer":
+        if self.tokenizer is not None and vocab_axis is not None and kind is not TaskKind.BUFFER:
             permute = self.tokenizer
             shape = (self.tokenizer.out_size, *shapes[0][1:])
             if any(s[1:] != shapes[0][1:] for s in shapes):
@@ -306,15 +292,12 @@ class Planner:
                             "tokenizer_source: base), or pass --unsafe-truncate-embeddings if the token ids agree.")
                 detail = ", ".join(f"{i.model.label}: {list(s)}" for i, s in zip(present, shapes))
                 raise ModelError(f"Tensor size mismatch for {out_name}: {detail}.{hint}")
-        if kind == "buffer":
+        if kind is TaskKind.BUFFER:
             out_dtype = dtypes[0]
         else:
-            work = promote(dtypes)
-            if kind == "merge" and hasattr(self.module, "result_dtype"):
-                import torch
-
-                work = _dtype_name(self.module.result_dtype(getattr(torch, work)))
-            out_dtype = work
+            out_dtype = promote(dtypes)
+            if kind is TaskKind.MERGE and self.method.float32_result:
+                out_dtype = promote([out_dtype, "float32"])
         if self.cfg.out_dtype:
             out_dtype = self.cfg.out_dtype
         self.tasks.append(Task(

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 from .estimate import Totals, estimate
-from .plan import Plan, Task
+from .plan import Plan, Task, TaskKind
 
-KINDS = {"merge": "merge", "copy": "copy (only input)", "buffer": "copy (non-float buffer)"}
+KINDS = {TaskKind.MERGE: "merge", TaskKind.COPY: "copy (only input)", TaskKind.BUFFER: "copy (non-float buffer)"}
 
 
 @dataclass
@@ -44,7 +44,7 @@ def tensor_entry(plan: Plan, task: Task, layer: int | str) -> dict:
     return {
         "name": task.name,
         "method": plan.method.name,
-        "kind": task.kind,
+        "kind": task.kind.value,
         "layer": layer if isinstance(layer, int) else None,
         "t": task.t,
         "shape": list(task.shape),

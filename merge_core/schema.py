@@ -10,7 +10,8 @@ from __future__ import annotations
 from .language import (
     BUILTIN_CHAT_TEMPLATES, CHAT_TEMPLATES, DTYPE_NAMES, LAYOUT_KEYS, MERGE_METHOD, TOKENIZER_SOURCES, TOP_LEVEL_KEYS,
 )
-from .methods import METHODS, MergeMethod, Param
+from .method_kit.spec import MergeMethod, Param
+from .methods import METHODS
 from .modules import MODULAR
 
 SCHEMA_ID = "https://mergelint.dev/schema/mergekit-config.schema.json"

@@ -13,6 +13,7 @@ import re
 from typing import Any, Callable
 
 from .errors import ConfigError
+from .method_kit.spec import ParamType
 
 # pydantic compares the whole string, ASCII case-insensitive and unstripped ("yes " is no boolean).
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
@@ -144,11 +145,11 @@ def to_optional_float(value: Any) -> float | None:
     return None if value is None else to_float(value)
 
 
-VALIDATORS: dict[str, Callable[[Any], Any]] = {
-    "bool": to_bool,
-    "float": to_float,
-    "int": to_int,
-    "optional_float": to_optional_float,
+VALIDATORS: dict[ParamType, Callable[[Any], Any]] = {
+    ParamType.BOOL: to_bool,
+    ParamType.FLOAT: to_float,
+    ParamType.INT: to_int,
+    ParamType.OPTIONAL_FLOAT: to_optional_float,
 }
 
 
@@ -207,7 +208,7 @@ def evaluate(tensor_name: str, setting: Any, t: float, validate: Callable[[Any],
 
 def resolve(
     name: str,
-    type_: str,
+    type_: ParamType,
     levels: list[dict | None],
     tensor_name: str,
     t: float,

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from merge_core.language import BASE_MODEL, MERGE_METHOD, PARAMETERS, TOKENIZER_SOURCE_AT, is_tokenizer_keyword
-from merge_core.methods import METHODS, MergeMethod
+from merge_core.method_kit.spec import MergeMethod
+from merge_core.methods import METHODS
 from merge_core.references import ModelReference, ModelReferenceError, reference_from_value
 
 from .document import Node

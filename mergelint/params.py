@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from merge_core import values
-from merge_core.methods import Param, Scope
+from merge_core.method_kit.spec import Param, ParamType, Scope
 
 from .config_view import ConfigView, Group, Input
 from .document import Node
@@ -96,10 +96,10 @@ def as_number(value: object) -> float | None:
 
 
 _MUST_BE = {
-    "bool": "is true or false",
-    "int": "must be a whole number in digits (like 10)",
-    "float": "must be a number",
-    "optional_float": "must be a number",
+    ParamType.BOOL: "is true or false",
+    ParamType.INT: "must be a whole number in digits (like 10)",
+    ParamType.FLOAT: "must be a number",
+    ParamType.OPTIONAL_FLOAT: "must be a number",
 }
 
 
@@ -118,7 +118,7 @@ def type_problem(param: Param, value: object) -> str | None:
     try:
         converted = values.VALIDATORS[param.type](value)
     except values.ValueTypeError:
-        if isinstance(value, int) and not isinstance(value, bool) and "float" in param.type:
+        if isinstance(value, int) and not isinstance(value, bool) and param.type.numeric:
             what = f"{_shown(value)} is too large for a floating-point number (at most about 1.8e308); mergekit fails on it"
         else:
             what = f"{_MUST_BE[param.type]}; mergekit fails on {_shown(value)}"

@@ -1,7 +1,8 @@
-"""The merge method registry: every module in this package that defines METHOD.
+"""The merge method registry: every module in this package is one method and defines METHOD.
 
-Adding a method is one new file here; the schema, rules, editor features and
-engine all find it through `METHODS`.
+Adding a method is one new file here; the schema, rules, editor features, planner and
+executor all find it through `METHODS`. What several methods share lives in
+merge_core/method_kit/.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .spec import REQUIRED, BasePolicy, Bounds, InputContract, MergeMethod, Param, Scope
+from ..method_kit.spec import MergeMethod
 
 
 def _discover() -> dict[str, MergeMethod]:
@@ -17,28 +18,14 @@ def _discover() -> dict[str, MergeMethod]:
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{__name__}.{info.name}")
         method = getattr(module, "METHOD", None)
-        if isinstance(method, MergeMethod):
-            if method.name in found:
-                raise RuntimeError(f"merge method {method.name!r} declared twice")
-            found[method.name] = method
+        if not isinstance(method, MergeMethod):
+            raise RuntimeError(f"{module.__name__} declares no METHOD: helpers belong in merge_core.method_kit")
+        if method.name in found:
+            raise RuntimeError(f"merge method {method.name!r} declared twice")
+        found[method.name] = method
     return found
 
 
 METHODS: dict[str, MergeMethod] = _discover()
 
-
-def get(name: str) -> MergeMethod | None:
-    return METHODS.get(name)
-
-
-__all__ = [
-    "METHODS",
-    "REQUIRED",
-    "BasePolicy",
-    "Bounds",
-    "InputContract",
-    "MergeMethod",
-    "Param",
-    "Scope",
-    "get",
-]
+__all__ = ["METHODS"]

@@ -1,27 +1,6 @@
-from .spec import BasePolicy, InputContract, MergeMethod
+from ..method_kit.spec import BasePolicy, InputContract, MergeMethod, OptionalTensors
 
-METHOD = MergeMethod(
-    name="arcee_fusion",
-    pretty_name="Arcee Fusion",
-    doc="Takes the other model's value only where it differs importantly from the base "
-    "(by a KL-weighted score above an outlier threshold). Needs the base and exactly one "
-    "other model.",
-    base=BasePolicy.REQUIRED,
-    contract=InputContract(min=2, max=2),
-    reference_url="https://www.arcee.ai/blog/meet-mergekit-v0-1-arcee-fusion-expanded-model-support-multi-gpu-acceleration",
-    task_vectors=True,
-    uses_rng=True,
-)
-
-OPTIONAL_TENSORS = "passthrough_singleton"
 SAMPLE = 1_000_000
-
-
-def result_dtype(dtype):
-    """mergekit 0.1.5 multiplies by a float32 mask, so half-precision inputs come out float32."""
-    import torch
-
-    return torch.promote_types(dtype, torch.float32)
 
 
 def merge(group, params):
@@ -45,3 +24,20 @@ def merge(group, params):
     q1, median, q3 = ordered[qs]
     mask = (importance >= median + 1.5 * (q3 - q1)).float()
     return base + (other - base) * mask
+
+
+METHOD = MergeMethod(
+    name="arcee_fusion",
+    pretty_name="Arcee Fusion",
+    doc="Takes the other model's value only where it differs importantly from the base "
+    "(by a KL-weighted score above an outlier threshold). Needs the base and exactly one "
+    "other model.",
+    base=BasePolicy.REQUIRED,
+    contract=InputContract(min=2, max=2),
+    merge=merge,
+    reference_url="https://www.arcee.ai/blog/meet-mergekit-v0-1-arcee-fusion-expanded-model-support-multi-gpu-acceleration",
+    task_vectors=True,
+    uses_rng=True,
+    optional_tensors=OptionalTensors.PASSTHROUGH_SINGLETON,
+    float32_result=True,  # the mask is float32
+)

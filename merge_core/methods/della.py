@@ -1,20 +1,14 @@
-from .gta import EPSILON, task_arithmetic_family
+from ..method_kit.gta import task_arithmetic_method
+from ..method_kit.spec import Consensus, Sparsification
 
-METHOD = task_arithmetic_family(
+METHOD = task_arithmetic_method(
     "della",
     "DELLA",
     "Drops task-vector entries with a probability that falls with their magnitude "
     "(density +/- epsilon), rescales, then applies TIES sign consensus.",
+    consensus=Consensus.SUM,
+    sparsification=Sparsification.DELLA_MAGPRUNE,
     normalize=True,
     rescale=True,
-    uses_rng=True,
-    extra=(EPSILON,),
     reference_url="https://arxiv.org/abs/2406.11617",
 )
-
-
-def merge(group, params):
-    """The generalized task arithmetic recipe with this method's consensus and sparsifier."""
-    from .gta import merge_family
-
-    return merge_family(METHOD.name, group, params)

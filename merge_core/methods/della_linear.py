@@ -1,19 +1,13 @@
-from .gta import EPSILON, task_arithmetic_family
+from ..method_kit.gta import task_arithmetic_method
+from ..method_kit.spec import Sparsification
 
-METHOD = task_arithmetic_family(
+METHOD = task_arithmetic_method(
     "della_linear",
     "Linear DELLA",
     "DELLA's magnitude-aware random dropping without sign consensus.",
+    consensus=None,
+    sparsification=Sparsification.DELLA_MAGPRUNE,
     normalize=False,
     rescale=True,
-    uses_rng=True,
-    extra=(EPSILON,),
     reference_url="https://arxiv.org/abs/2406.11617",
 )
-
-
-def merge(group, params):
-    """The generalized task arithmetic recipe with this method's consensus and sparsifier."""
-    from .gta import merge_family
-
-    return merge_family(METHOD.name, group, params)

@@ -1,32 +1,5 @@
-from .spec import BasePolicy, Bounds, InputContract, MergeMethod, Param, Scope
-
-METHOD = MergeMethod(
-    name="karcher",
-    pretty_name="Karcher Mean",
-    doc="The Riemannian (Karcher) mean of all models with equal weights. A `base_model` is "
-    "not special: it becomes one more equally weighted point.",
-    base=BasePolicy.IGNORED,
-    contract=InputContract(min=1),
-    params=(
-        Param(
-            "max_iter",
-            "int",
-            Scope.SHARED,
-            "Maximum number of iterations of the mean's fixed-point search.",
-            default=10,
-            bounds=Bounds(1, why="with fewer than 1 iteration the mean is never refined"),
-        ),
-        Param(
-            "tol",
-            "float",
-            Scope.SHARED,
-            "Convergence tolerance of the search.",
-            default=1e-5,
-            bounds=Bounds(0.0, low_open=True, why="tol must be positive"),
-        ),
-    ),
-    reference_url="https://arxiv.org/abs/2603.04972",
-)
+from ..method_kit import common_params as cp
+from ..method_kit.spec import BasePolicy, Bounds, InputContract, MergeMethod, ParamType
 
 
 def merge(group, params):
@@ -73,3 +46,21 @@ def merge(group, params):
             mean = (mean / un).to(mean.dtype)
     scale = sum(a * n for a, n in zip(alphas, norms))
     return scale * mean
+
+
+METHOD = MergeMethod(
+    name="karcher",
+    pretty_name="Karcher Mean",
+    doc="The Riemannian (Karcher) mean of all models with equal weights. A `base_model` is "
+    "not special: it becomes one more equally weighted point.",
+    base=BasePolicy.IGNORED,
+    contract=InputContract(min=1),
+    merge=merge,
+    params=(
+        cp.number("max_iter", 10, "Maximum number of iterations of the mean's fixed-point search.",
+                  Bounds(1, why="with fewer than 1 iteration the mean is never refined"), type=ParamType.INT),
+        cp.number("tol", 1e-5, "Convergence tolerance of the search.",
+                  Bounds(0.0, low_open=True, why="tol must be positive")),
+    ),
+    reference_url="https://arxiv.org/abs/2603.04972",
+)

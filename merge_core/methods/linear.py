@@ -1,16 +1,6 @@
-from . import common_params as cp
-from .scratch import chunk_elements, result
-from .spec import BasePolicy, InputContract, MergeMethod, Scope
-
-METHOD = MergeMethod(
-    name="linear",
-    pretty_name="Linear",
-    doc="A weighted average of the models. Every input, the base included, needs a `weight`.",
-    base=BasePolicy.IGNORED,
-    contract=InputContract(min=1),
-    params=(cp.normalize(True), cp.weight(Scope.INPUT)),
-    reference_url="https://arxiv.org/abs/2203.05482",
-)
+from ..method_kit import common_params as cp
+from ..method_kit.scratch import chunk_elements, result
+from ..method_kit.spec import BasePolicy, InputContract, MergeMethod, Scope
 
 
 CHUNK = chunk_elements()  # elements per float32 accumulation step
@@ -42,3 +32,15 @@ def merge(group, params):
             total.div_(denominator)
         out[start:stop] = total[0]
     return out.view(first.shape)
+
+
+METHOD = MergeMethod(
+    name="linear",
+    pretty_name="Linear",
+    doc="A weighted average of the models. Every input, the base included, needs a `weight`.",
+    base=BasePolicy.IGNORED,
+    contract=InputContract(min=1),
+    merge=merge,
+    params=(cp.normalize(True), cp.weight(Scope.INPUT)),
+    reference_url="https://arxiv.org/abs/2203.05482",
+)

@@ -1,25 +1,5 @@
-from . import common_params as cp
-from .spec import BasePolicy, InputContract, MergeMethod
-
-METHOD = MergeMethod(
-    name="model_stock",
-    pretty_name="Model Stock",
-    doc="Finds an interpolation ratio toward the average of the fine-tunes from the angles "
-    "between their task vectors. Needs the base and at least two other models.",
-    base=BasePolicy.REQUIRED,
-    contract=InputContract(min=3),
-    params=(
-        cp.flag(
-            "filter_wise",
-            False,
-            "Compute the ratio per row instead of per tensor.",
-        ),
-    ),
-    reference_url="https://arxiv.org/abs/2403.19522",
-    task_vectors=True,
-)
-
-OPTIONAL_TENSORS = "base_or_skip"
+from ..method_kit import common_params as cp
+from ..method_kit.spec import BasePolicy, InputContract, MergeMethod, OptionalTensors
 
 
 def merge(group, params):
@@ -51,3 +31,24 @@ def merge(group, params):
     t = torch.where(singular, torch.zeros_like(cos), (n * cos) / safe)
     average = sum(ws) / n
     return (t * average + (1 - t) * w0).reshape(shape)
+
+
+METHOD = MergeMethod(
+    name="model_stock",
+    pretty_name="Model Stock",
+    doc="Finds an interpolation ratio toward the average of the fine-tunes from the angles "
+    "between their task vectors. Needs the base and at least two other models.",
+    base=BasePolicy.REQUIRED,
+    contract=InputContract(min=3),
+    merge=merge,
+    params=(
+        cp.flag(
+            "filter_wise",
+            False,
+            "Compute the ratio per row instead of per tensor.",
+        ),
+    ),
+    reference_url="https://arxiv.org/abs/2403.19522",
+    task_vectors=True,
+    optional_tensors=OptionalTensors.BASE_OR_SKIP,
+)

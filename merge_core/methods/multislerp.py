@@ -1,27 +1,5 @@
-from . import common_params as cp
-from .spec import BasePolicy, Bounds, Counted, InputContract, MergeMethod, Param, Scope
-
-METHOD = MergeMethod(
-    name="multislerp",
-    pretty_name="Multi-SLERP",
-    doc="Spherical interpolation of any number of models on the hypersphere, weighted by "
-    "their `weight`s; with a `base_model`, of their task vectors.",
-    base=BasePolicy.OPTIONAL,
-    contract=InputContract(min=1, counted=Counted.NON_BASE),
-    params=(
-        cp.flag("normalize_weights", True, "Divide the weights by their sum."),
-        Param(
-            "eps",
-            "float",
-            Scope.SHARED,
-            "Small constant that keeps the normalisation from dividing by zero.",
-            default=1e-8,
-            bounds=Bounds(0.0, low_open=True, why="eps must be positive"),
-        ),
-        cp.weight(),
-    ),
-    reference_url="https://goddard.blog/posts/multislerp-wow-what-a-cool-idea",
-)
+from ..method_kit import common_params as cp
+from ..method_kit.spec import BasePolicy, Bounds, Counted, InputContract, MergeMethod
 
 
 def merge(group, params):
@@ -65,3 +43,21 @@ def merge(group, params):
     out = out * (norms.squeeze(-1) * w).sum()
     out = out.view(x.shape[1:])
     return out + base if base is not None else out
+
+
+METHOD = MergeMethod(
+    name="multislerp",
+    pretty_name="Multi-SLERP",
+    doc="Spherical interpolation of any number of models on the hypersphere, weighted by "
+    "their `weight`s; with a `base_model`, of their task vectors.",
+    base=BasePolicy.OPTIONAL,
+    contract=InputContract(min=1, counted=Counted.NON_BASE),
+    merge=merge,
+    params=(
+        cp.flag("normalize_weights", True, "Divide the weights by their sum."),
+        cp.number("eps", 1e-8, "Small constant that keeps the normalisation from dividing by zero.",
+                  Bounds(0.0, low_open=True, why="eps must be positive")),
+        cp.weight(),
+    ),
+    reference_url="https://goddard.blog/posts/multislerp-wow-what-a-cool-idea",
+)

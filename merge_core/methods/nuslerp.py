@@ -1,29 +1,5 @@
-from . import common_params as cp
-from .spec import BasePolicy, Counted, InputContract, MergeMethod
-
-METHOD = MergeMethod(
-    name="nuslerp",
-    pretty_name="NuSLERP",
-    doc="Spherical interpolation of exactly two models weighted by their `weight`s. With a "
-    "`base_model` (a third model) it interpolates their task vectors instead.",
-    base=BasePolicy.OPTIONAL,
-    contract=InputContract(min=2, max=2, counted=Counted.NON_BASE),
-    params=(
-        cp.flag(
-            "nuslerp_row_wise",
-            False,
-            "Interpolate row vectors instead of column vectors (ignored while nuslerp_flatten is on).",
-        ),
-        cp.flag(
-            "nuslerp_flatten",
-            True,
-            "Treat each tensor as one flat vector; turn off for row- or column-wise interpolation.",
-        ),
-        cp.weight(),
-    ),
-)
-
-OPTIONAL_TENSORS = "passthrough_singleton"
+from ..method_kit import common_params as cp
+from ..method_kit.spec import BasePolicy, Counted, InputContract, MergeMethod, OptionalTensors
 
 
 def _nuslerp(t: float, v0, v1, dim: int, flatten: bool, eps: float = 1e-8):
@@ -62,3 +38,28 @@ def merge(group, params):
     if base is not None:
         return base + _nuslerp(t, x0 - base, x1 - base, dim, params["nuslerp_flatten"])
     return _nuslerp(t, x0, x1, dim, params["nuslerp_flatten"])
+
+
+METHOD = MergeMethod(
+    name="nuslerp",
+    pretty_name="NuSLERP",
+    doc="Spherical interpolation of exactly two models weighted by their `weight`s. With a "
+    "`base_model` (a third model) it interpolates their task vectors instead.",
+    base=BasePolicy.OPTIONAL,
+    contract=InputContract(min=2, max=2, counted=Counted.NON_BASE),
+    merge=merge,
+    params=(
+        cp.flag(
+            "nuslerp_row_wise",
+            False,
+            "Interpolate row vectors instead of column vectors (ignored while nuslerp_flatten is on).",
+        ),
+        cp.flag(
+            "nuslerp_flatten",
+            True,
+            "Treat each tensor as one flat vector; turn off for row- or column-wise interpolation.",
+        ),
+        cp.weight(),
+    ),
+    optional_tensors=OptionalTensors.PASSTHROUGH_SINGLETON,
+)

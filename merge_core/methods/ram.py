@@ -1,13 +1,11 @@
-from .spec import BasePolicy, Bounds, InputContract, MergeMethod, Param, Scope
+from ..method_kit.ram_family import EPSILON, reinforced
+from ..method_kit.spec import BasePolicy, InputContract, MergeMethod
 
-EPSILON = Param(
-    "epsilon",
-    "float",
-    Scope.SHARED,
-    "A difference from the base larger than this counts as a change by that model.",
-    default=1e-5,
-    bounds=Bounds(0.0, why="a negative threshold marks every entry as changed"),
-)
+
+def merge(group, params):
+    """Sum the changes only one model makes; average shared changes over the models making them."""
+    return reinforced(group, params["epsilon"])
+
 
 METHOD = MergeMethod(
     name="ram",
@@ -16,29 +14,8 @@ METHOD = MergeMethod(
     "several models over the models that made them.",
     base=BasePolicy.REQUIRED,
     contract=InputContract(min=1),
+    merge=merge,
     params=(EPSILON,),
     reference_url="https://arxiv.org/abs/2601.13572",
     task_vectors=True,
 )
-
-
-def task_vector_masks(group, epsilon: float):
-    """Task vectors (flattened) and the masks both RAM variants use."""
-    import torch
-
-    base = group.base_tensor
-    tv = torch.stack([group.tensors[i] - base for i in group.others], dim=0).view(len(group.others), -1)
-    active = tv.abs() > epsilon
-    counts = active.sum(dim=0, keepdim=True)
-    return tv, active, counts, counts > 1, counts == 1
-
-
-def merge(group, params):
-    """Sum the changes only one model makes; average shared changes over the models making them."""
-    base = group.base_tensor
-    if not group.others:
-        return base
-    tv, active, counts, shared, unique = task_vector_masks(group, params["epsilon"])
-    tvz = tv * active
-    merged = ((tvz * unique) + (tvz * shared / counts.clamp(min=1))).sum(dim=0, keepdim=True)
-    return base + merged.reshape_as(base)

@@ -1,5 +1,18 @@
-from .ram import EPSILON
-from .spec import BasePolicy, Bounds, InputContract, MergeMethod, Param, Scope
+from ..method_kit import common_params as cp
+from ..method_kit.ram_family import EPSILON, reinforced
+from ..method_kit.spec import BasePolicy, Bounds, InputContract, MergeMethod
+
+
+def merge(group, params):
+    """RAM with each model's unique changes scaled by 1 + r * clamp(shared/unique, 0, alpha)."""
+    eps = params["epsilon"]
+
+    def boost(active, shared, unique):
+        rho = (active & shared).sum(dim=1) / (active & unique).sum(dim=1).clamp(min=eps)
+        return 1 + params["r"] * rho.clamp(min=0, max=params["alpha"])
+
+    return reinforced(group, eps, boost)
+
 
 METHOD = MergeMethod(
     name="ramplus_tl",
@@ -8,50 +21,15 @@ METHOD = MergeMethod(
     "others, counted per tensor.",
     base=BasePolicy.REQUIRED,
     contract=InputContract(min=1),
+    merge=merge,
     params=(
-        Param(
-            "r",
-            "float",
-            Scope.SHARED,
-            "Strength of the boost given to a model's unique changes.",
-            default=0.1,
-            bounds=Bounds(0.0, why="a negative r shrinks unique changes"),
-        ),
-        Param(
-            "alpha",
-            "float",
-            Scope.SHARED,
-            "Upper clamp of the shared/unique ratio used for the boost.",
-            default=0.2,
-            bounds=Bounds(0.0, why="a negative alpha clamps the boost below zero"),
-        ),
+        cp.number("r", 0.1, "Strength of the boost given to a model's unique changes.",
+                  Bounds(0.0, why="a negative r shrinks unique changes")),
+        cp.number("alpha", 0.2, "Upper clamp of the shared/unique ratio used for the boost.",
+                  Bounds(0.0, why="a negative alpha clamps the boost below zero")),
         EPSILON,
     ),
     reference_url="https://arxiv.org/abs/2601.13572",
     task_vectors=True,
+    float32_result=True,  # the per-model factors are float32
 )
-
-
-def result_dtype(dtype):
-    """mergekit 0.1.5 scales by float32 per-model factors, so half-precision inputs come out float32."""
-    import torch
-
-    return torch.promote_types(dtype, torch.float32)
-
-
-def merge(group, params):
-    """RAM with each model's unique changes scaled by 1 + r * clamp(shared/unique, 0, alpha)."""
-    from .ram import task_vector_masks
-
-    base = group.base_tensor
-    if not group.others:
-        return base
-    eps = params["epsilon"]
-    tv, active, counts, shared, unique = task_vector_masks(group, eps)
-    shared_n = (active & shared).sum(dim=1)
-    unique_n = (active & unique).sum(dim=1)
-    rho = shared_n / unique_n.clamp(min=eps)
-    lam = 1 + params["r"] * rho.clamp(min=0, max=params["alpha"])
-    tvz = tv * active
-    merged = ((tvz * unique * lam.unsqueeze(-1)) + (tvz * shared / counts.clamp(min=1))).sum(dim=0, keepdim=True)
-    return base + merged.reshape_as(base)

@@ -1,30 +1,5 @@
-from . import common_params as cp
-from .spec import BasePolicy, Bounds, InputContract, MergeMethod, Param, Scope
-
-METHOD = MergeMethod(
-    name="sce",
-    pretty_name="SCE",
-    doc="Select, Calculate, Erase: keeps the task-vector entries that vary most across "
-    "models (`select_topk`), weights each model by its own task-vector energy and erases "
-    "entries with a minority sign. User `weight`s are not read.",
-    base=BasePolicy.REQUIRED,
-    contract=InputContract(min=1),
-    params=(
-        cp.int8_mask(),
-        Param(
-            "select_topk",
-            "float",
-            Scope.SHARED,
-            "Fraction of the highest-variance entries kept; 1.0 keeps all.",
-            default=1.0,
-            bounds=Bounds(
-                0.0, 1.0, low_open=True, why="select_topk of 0 or less keeps nothing"
-            ),
-        ),
-    ),
-    reference_url="https://arxiv.org/abs/2408.07990",
-    task_vectors=True,
-)
+from ..method_kit import common_params as cp
+from ..method_kit.spec import BasePolicy, Bounds, InputContract, MergeMethod
 
 
 def merge(group, params):
@@ -32,7 +7,7 @@ def merge(group, params):
     weight each model by its mean squared task vector."""
     import torch
 
-    from .gta import sign_consensus_mask
+    from ..method_kit.gta import sign_consensus_mask
 
     base = group.base_tensor
     if not group.others:
@@ -59,3 +34,22 @@ def merge(group, params):
         w = w.unsqueeze(-1)
     erased = w * erase
     return base + (tvs * erased).sum(dim=0) / torch.sum(erased, dim=0).clamp(min=1e-6)
+
+
+METHOD = MergeMethod(
+    name="sce",
+    pretty_name="SCE",
+    doc="Select, Calculate, Erase: keeps the task-vector entries that vary most across "
+    "models (`select_topk`), weights each model by its own task-vector energy and erases "
+    "entries with a minority sign. User `weight`s are not read.",
+    base=BasePolicy.REQUIRED,
+    contract=InputContract(min=1),
+    merge=merge,
+    params=(
+        cp.int8_mask(),
+        cp.number("select_topk", 1.0, "Fraction of the highest-variance entries kept; 1.0 keeps all.",
+                  Bounds(0.0, 1.0, low_open=True, why="select_topk of 0 or less keeps nothing")),
+    ),
+    reference_url="https://arxiv.org/abs/2408.07990",
+    task_vectors=True,
+)

@@ -1,27 +1,8 @@
-from .scratch import buffer, result
-from .spec import BasePolicy, Bounds, InputContract, MergeMethod, Param, Scope
+from ..method_kit import common_params as cp
+from ..method_kit.scratch import buffer, result
+from ..method_kit.spec import REQUIRED, BasePolicy, Bounds, InputContract, MergeMethod, OptionalTensors
 
-METHOD = MergeMethod(
-    name="slerp",
-    pretty_name="SLERP",
-    doc="Spherical interpolation between exactly two models. The base model must be one of "
-    "the two: `t: 0` gives the base, `t: 1` the other model.",
-    base=BasePolicy.REQUIRED,
-    contract=InputContract(min=2, max=2),
-    params=(
-        Param(
-            "t",
-            "float",
-            Scope.SHARED,
-            "Interpolation factor from the base (0) to the other model (1). "
-            "A list is a per-layer gradient.",
-            bounds=Bounds(0.0, 1.0, why="outside [0, 1] slerp extrapolates past both models"),
-        ),
-    ),
-    reference_url="https://en.wikipedia.org/wiki/Slerp",
-)
 
-OPTIONAL_TENSORS = "passthrough_singleton"
 # mergekit's chunk: the norms are norms of per-chunk norms, so the same chunks give the same bits
 CHUNK = 1024 * 1024
 
@@ -79,3 +60,21 @@ def merge(group, params):
         x, y = load(s, e)
         out[:, s:e] = x.mul_(ca).add_(y.mul_(cb))
     return out.reshape(v0.shape)
+
+
+METHOD = MergeMethod(
+    name="slerp",
+    pretty_name="SLERP",
+    doc="Spherical interpolation between exactly two models. The base model must be one of "
+    "the two: `t: 0` gives the base, `t: 1` the other model.",
+    base=BasePolicy.REQUIRED,
+    contract=InputContract(min=2, max=2),
+    merge=merge,
+    params=(
+        cp.number("t", REQUIRED, "Interpolation factor from the base (0) to the other model (1). "
+                  "A list is a per-layer gradient.",
+                  Bounds(0.0, 1.0, why="outside [0, 1] slerp extrapolates past both models")),
+    ),
+    reference_url="https://en.wikipedia.org/wiki/Slerp",
+    optional_tensors=OptionalTensors.PASSTHROUGH_SINGLETON,
+)

@@ -1,18 +1,14 @@
-from .gta import task_arithmetic_family
+from ..method_kit.gta import task_arithmetic_method
+from ..method_kit.spec import Consensus, Sparsification
 
-METHOD = task_arithmetic_family(
+METHOD = task_arithmetic_method(
     "ties",
     "TIES",
     "Keeps the largest-magnitude `density` share of each task vector, elects a sign per "
     "parameter and averages only the differences that agree with it.",
+    consensus=Consensus.SUM,
+    sparsification=Sparsification.MAGNITUDE,
     normalize=True,
     rescale=False,
     reference_url="https://arxiv.org/abs/2306.01708",
 )
-
-
-def merge(group, params):
-    """The generalized task arithmetic recipe with this method's consensus and sparsifier."""
-    from .gta import merge_family
-
-    return merge_family(METHOD.name, group, params)

@@ -33,7 +33,7 @@ it should be. It is offered as a quick fix in the editor only: it is not preferr
 `mergelint check --fix` leaves it even with `--unsafe-fixes`, and fix-all leaves it too.
 """
 
-from merge_core.methods import BasePolicy
+from merge_core.method_kit.spec import BasePolicy
 
 from ..diagnostics import Fix
 from ..edits import add_to_mapping, scalar_text

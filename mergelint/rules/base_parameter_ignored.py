@@ -20,7 +20,7 @@ models:
 Use instead: drop the base's parameters.
 """
 
-from merge_core.methods import Scope
+from merge_core.method_kit.spec import Scope
 
 from ..rule import Context, Rule
 

@@ -32,7 +32,7 @@ parameters:
 ```
 """
 
-from merge_core.methods.spec import Counted
+from merge_core.method_kit.spec import Counted
 
 from ..rule import Context, Rule
 

@@ -35,7 +35,7 @@ A linear "merge" of a single `base+lora` reference is better written with
 `merge_method: passthrough`, which needs no weight.
 """
 
-from merge_core.methods import Scope
+from merge_core.method_kit.spec import Scope
 
 from ..diagnostics import Fix
 from ..edits import add_parameter, parameter_slot, replace_scalar

@@ -25,7 +25,8 @@ parameters:
 """
 
 from merge_core.language import SETTING_KEYS
-from merge_core.methods import METHODS, Scope
+from merge_core.method_kit.spec import Scope
+from merge_core.methods import METHODS
 
 from ..diagnostics import Fix
 from ..edits import replace_scalar, slot

@@ -114,7 +114,8 @@ def test_every_method_is_covered():
 def test_chunked_elementwise_steps_match_mergekit(zoo, parity, monkeypatch, case):
     """linear and the task-arithmetic family work in chunks on large tensors; force many
     small, uneven chunks here and still match mergekit exactly."""
-    from merge_core.methods import gta, linear
+    from merge_core.method_kit import gta
+    from merge_core.methods import linear
 
     monkeypatch.setattr(gta, "CHUNK", 777)
     monkeypatch.setattr(linear, "CHUNK", 777)
@@ -122,7 +123,7 @@ def test_chunked_elementwise_steps_match_mergekit(zoo, parity, monkeypatch, case
 
 
 def test_chunked_random_method_matches_mergekit(zoo, parity, monkeypatch):
-    from merge_core.methods import gta
+    from merge_core.method_kit import gta
 
     monkeypatch.setattr(gta, "CHUNK", 500)
     parity(two(zoo, "dare_ties", "density: 0.7", base=zoo.c, dtype="bfloat16"), seed=99)

@@ -41,7 +41,7 @@ def test_fast_bernoulli_mask_is_torch_bernoulli(monkeypatch, dtype):
     and leaves the generator where torch.bernoulli leaves it."""
     import torch
 
-    from merge_core.methods import sparsify
+    from merge_core.method_kit import sparsify
 
     monkeypatch.setattr(sparsify, "DRAW_CHUNK", 1000)  # several chunks, the last one short
     work = getattr(torch, dtype)
@@ -58,7 +58,7 @@ def test_fast_bernoulli_mask_is_torch_bernoulli(monkeypatch, dtype):
 def test_bernoulli_keeps_density_and_l1_norm():
     import torch
 
-    from merge_core.methods import sparsify
+    from merge_core.method_kit import sparsify
 
     g = torch.Generator().manual_seed(0)
     delta = torch.randn(256, 256, generator=g)
@@ -75,7 +75,7 @@ def test_bernoulli_keeps_density_and_l1_norm():
 def test_della_keeps_density_and_prefers_large_magnitudes():
     import torch
 
-    from merge_core.methods import sparsify
+    from merge_core.method_kit import sparsify
 
     g = torch.Generator().manual_seed(1)
     delta = torch.randn(64, 1024, generator=g)
@@ -96,7 +96,7 @@ def test_selection_takes_ties_lowest_index_first_across_chunks(monkeypatch, larg
     also when the ties run over several chunks: the same set as a stable sort gives."""
     import torch
 
-    from merge_core.methods import scratch, sparsify
+    from merge_core.method_kit import scratch, sparsify
 
     monkeypatch.setattr(scratch, "SCRATCH_BYTES", 16 << 10)  # 4,096-element chunks
     w = torch.randint(0, 7, (20_000,), generator=torch.Generator().manual_seed(3)).to(torch.bfloat16)
@@ -111,7 +111,7 @@ def test_selection_takes_ties_lowest_index_first_across_chunks(monkeypatch, larg
 def test_magnitude_selection_counts_and_ties():
     import torch
 
-    from merge_core.methods import sparsify
+    from merge_core.method_kit import sparsify
 
     x = torch.tensor([3.0, -1.0, 2.0, -2.0, 2.0, 0.5])  # cloned per call: a sparsifier may overwrite it
     out = sparsify.magnitude(x.clone(), 0.5, rescale=False)  # keep 3: |3|, then two of the three 2s

@@ -1,11 +1,11 @@
-"""The methods' working memory: kept buffers and recycled results (merge_core/methods/scratch.py)."""
+"""The methods' working memory: kept buffers and recycled results (merge_core/method_kit/scratch.py)."""
 
 import pytest
 
 
 @pytest.fixture
 def scratch():
-    from merge_core.methods import scratch
+    from merge_core.method_kit import scratch
 
     scratch.release_buffers()
     yield scratch

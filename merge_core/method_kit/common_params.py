@@ -1,17 +1,18 @@
-"""Parameters that several methods declare with the same meaning.
+"""Parameters that several methods declare with the same meaning, and the shapes of a
+method's own shared settings (`flag`, `number`).
 
 Each is a factory so a method can give its own default; the doc text lives here once.
 """
 
 from __future__ import annotations
 
-from .spec import REQUIRED, Bounds, Param, Scope
+from .spec import REQUIRED, Bounds, Param, ParamType, Scope
 
 
 def weight(scope: Scope = Scope.NON_BASE) -> Param:
     return Param(
         "weight",
-        "float",
+        ParamType.FLOAT,
         scope,
         "How much this model contributes. Required for every model that is not the base; "
         "a list of numbers is a per-layer gradient, not one weight per model.",
@@ -22,7 +23,7 @@ def weight(scope: Scope = Scope.NON_BASE) -> Param:
 def normalize(default: bool) -> Param:
     return Param(
         "normalize",
-        "bool",
+        ParamType.BOOL,
         Scope.SHARED,
         "Divide the result by the sum of the weights, so weights act as proportions. "
         "Turn it off when weights are meant as absolute scales (negative weights, task vectors).",
@@ -33,7 +34,7 @@ def normalize(default: bool) -> Param:
 def density(default: float = 1.0) -> Param:
     return Param(
         "density",
-        "float",
+        ParamType.FLOAT,
         Scope.NON_BASE,
         "Fraction of this model's task vector (model - base) that is kept. "
         "1.0 keeps everything, so no sparsification happens.",
@@ -50,7 +51,7 @@ def density(default: float = 1.0) -> Param:
 def int8_mask() -> Param:
     return Param(
         "int8_mask",
-        "bool",
+        ParamType.BOOL,
         Scope.SHARED,
         "Store intermediate masks as int8 to save memory; the result is the same.",
         default=False,
@@ -58,4 +59,11 @@ def int8_mask() -> Param:
 
 
 def flag(name: str, default: bool, doc: str) -> Param:
-    return Param(name, "bool", Scope.SHARED, doc, default=default)
+    """A shared (once per output tensor) switch."""
+    return Param(name, ParamType.BOOL, Scope.SHARED, doc, default=default)
+
+
+def number(name: str, default: object, doc: str, bounds: Bounds | None = None,
+           type: ParamType = ParamType.FLOAT) -> Param:
+    """A shared (once per output tensor) number; default REQUIRED when it has none."""
+    return Param(name, type, Scope.SHARED, doc, default=default, bounds=bounds)

@@ -1,14 +1,15 @@
 """The declaration types every merge method module fills in.
 
 A method is declared once, as data: the schema generator, the checker's rules,
-completion, hover, `mergelint explain` and the executor all read these objects.
-Nothing here imports torch.
+completion, hover, `mergelint explain`, the planner and the executor all read these
+objects. Nothing here imports torch.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 
 class Scope(str, enum.Enum):
@@ -33,6 +34,50 @@ class BasePolicy(str, enum.Enum):
     REQUIRED = "required"
     OPTIONAL = "optional"
     IGNORED = "ignored"
+
+
+class ParamType(str, enum.Enum):
+    """The value type of a parameter, as mergekit 0.1.5's ParameterSpec declares it."""
+
+    FLOAT = "float"
+    BOOL = "bool"
+    INT = "int"
+    OPTIONAL_FLOAT = "optional_float"  # Optional[float]: null means "not set"
+
+    @property
+    def numeric(self) -> bool:
+        return self in (ParamType.FLOAT, ParamType.OPTIONAL_FLOAT)
+
+
+class OptionalTensors(str, enum.Enum):
+    """What a method does with an optional weight (a non-layer tensor) that only some inputs
+    have: mergekit 0.1.5's OptionalTensorPolicy."""
+
+    ERROR = "error"  # the remaining inputs must still satisfy the method's contract
+    PASSTHROUGH_SINGLETON = "passthrough_singleton"  # one input left: copy it
+    PASSTHROUGH_BASE_SINGLETON = "passthrough_base_singleton"  # only the base left: copy it
+    BASE_OR_SKIP = "base_or_skip"  # too few inputs: copy the base if it is the one left, else skip
+
+
+class Consensus(str, enum.Enum):
+    """How a task-arithmetic method elects one sign per element (mergekit's ConsensusMethod;
+    its registry uses `sum` only)."""
+
+    SUM = "sum"  # TIES: the sign of the summed weighted deltas; deltas of the other sign drop out
+
+
+class Sparsification(str, enum.Enum):
+    """How a task-arithmetic method thins each task vector (mergekit's SparsificationMethod)."""
+
+    MAGNITUDE = "magnitude"  # keep the largest `density` share
+    RANDOM = "random"  # DARE: keep each entry with probability `density`
+    MAGNITUDE_OUTLIERS = "magnitude_outliers"  # breadcrumbs: drop the `gamma` largest, then the smallest
+    DELLA_MAGPRUNE = "della_magprune"  # DELLA: keep-probability rising with magnitude (`epsilon`)
+
+    @property
+    def random(self) -> bool:
+        """True when it draws from the seeded generator."""
+        return self in (Sparsification.RANDOM, Sparsification.DELLA_MAGPRUNE)
 
 
 class _Required:
@@ -81,7 +126,7 @@ def _fmt(x: float) -> str:
 @dataclass(frozen=True)
 class Param:
     name: str
-    type: str  # "float" | "bool" | "int" | "optional_float"
+    type: ParamType
     scope: Scope
     doc: str
     default: object = REQUIRED
@@ -132,22 +177,26 @@ class MergeMethod:
     doc: str
     base: BasePolicy
     contract: InputContract
+    # the tensor math, merge(group, shared_params) -> tensor; it imports torch itself when called
+    merge: Callable = field(repr=False)
     params: tuple[Param, ...] = ()
     reference_url: str = ""
     # True when the method takes task vectors (model - base): a merge whose
     # only model is the base then changes nothing.
     task_vectors: bool = False
     uses_rng: bool = False
+    optional_tensors: OptionalTensors = OptionalTensors.ERROR
+    # mergekit 0.1.5 scales by float32 factors: half-precision inputs come out float32
+    float32_result: bool = False
+    # the generalized task-arithmetic family's recipe (gta.task_arithmetic_method); None elsewhere
+    consensus: Consensus | None = None
+    sparsification: Sparsification | None = None
 
     def param(self, name: str) -> Param | None:
         for p in self.params:
             if p.name == name:
                 return p
         return None
-
-    @property
-    def shared_params(self) -> tuple[Param, ...]:
-        return tuple(p for p in self.params if p.scope is Scope.SHARED)
 
     @property
     def per_model_params(self) -> tuple[Param, ...]:

@@ -43,10 +43,3 @@ class Group:
         idx = range(len(self.tensors)) if indices is None else indices
         return [self.params[i][name] for i in idx]
 
-
-# How a method treats an optional weight (a non-layer tensor) that only some inputs have,
-# following mergekit 0.1.5's OptionalTensorPolicy.
-ERROR = "error"  # the remaining inputs must still satisfy the method's contract
-PASSTHROUGH_SINGLETON = "passthrough_singleton"  # one input left: copy it
-PASSTHROUGH_BASE_SINGLETON = "passthrough_base_singleton"  # only the base left: copy it
-BASE_OR_SKIP = "base_or_skip"  # too few inputs: copy the base if it is the one left, else skip
