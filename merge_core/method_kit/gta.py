@@ -79,7 +79,7 @@ def task_arithmetic_method(
         ),
         reference_url=reference_url,
         task_vectors=True,
-        uses_rng=sparsification is not None and sparsification.random,
+        uses_rng=sparsification is not None and sparsification.draws,
         consensus=consensus,
         sparsification=sparsification,
     )

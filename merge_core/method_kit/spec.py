@@ -75,7 +75,7 @@ class Sparsification(str, enum.Enum):
     DELLA_MAGPRUNE = "della_magprune"  # DELLA: keep-probability rising with magnitude (`epsilon`)
 
     @property
-    def random(self) -> bool:
+    def draws(self) -> bool:
         """True when it draws from the seeded generator."""
         return self in (Sparsification.RANDOM, Sparsification.DELLA_MAGPRUNE)
 
