@@ -57,6 +57,7 @@ from .requests import (
     document_symbol,
     hover,
     initialize,
+    inlay_hint,
     shutdown,
 )
 from .scheduler import Scheduler
@@ -97,6 +98,7 @@ ROUTES = (
     Route(hover, Run.ON_WORKER),  # model facts read files, and the network where allowed
     Route(document_symbol, Run.ON_WORKER),
     Route(definition, Run.ON_WORKER),
+    Route(inlay_hint, Run.ON_WORKER),  # layer counts read the models' config.json
 )
 
 

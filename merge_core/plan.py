@@ -150,6 +150,11 @@ def _count(what: str, count: int, low: int, high: int | None, label: str) -> Non
         raise ConfigError(f"Merge method requires {exp} {what}{label}; got {count}")
 
 
+def layer_t(index: int, length: int) -> float:
+    """Where layer `index` of an `length`-layer slice reads its gradients (mergekit's t)."""
+    return index / (length - 1) if length > 1 else 1
+
+
 def _dtype_name(dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
@@ -394,7 +399,7 @@ class Planner:
                 raise ConfigError("All inputs to a slice must contain the same number of layers")
             length = lengths.pop()
             for idx in range(length):
-                t = idx / (length - 1) if length > 1 else 1
+                t = layer_t(idx, length)
                 rests: list[str] = []
                 for src, (b, _) in zip(s.sources, ranges):
                     stack = layout_of(src.model).stack
@@ -415,7 +420,7 @@ class Planner:
             s = slices[0]
             for stack in layout_of(donor.ref).other_stacks:
                 for idx in range(stack.count):
-                    t = idx / (stack.count - 1) if stack.count > 1 else 1
+                    t = layer_t(idx, stack.count)
                     for rest in stack.layers[idx]:
                         name = stack.name(idx, rest)
                         self._plan_tensor(s, name, [(src.model, name) for src in s.sources], t, optional=False)

@@ -1,0 +1,154 @@
+"""The plan in the editor: inlay hints (value per layer), the plan's code lens, layer_range and model hovers.
+
+Every figure is compared with `mergelint plan --format json` on the same config and models
+(two real 8-layer tiny Llamas saved by transformers), run as the user runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from lsp_support import ROOT, TIMEOUT, close_doc, open_doc, published
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+SLERP = """merge_method: slerp
+base_model: {a}
+models:
+  - model: {a}
+  - model: {b}
+parameters:
+  t:
+    - filter: self_attn
+      value: [0, 0.5, 0.3, 0.7, 1]
+    - filter: mlp
+      value: [1, 0.5, 0.7, 0.3, 0]
+    - filter: self_attn.q_proj
+      value: 0.2
+    - value: 0.5
+dtype: float32
+"""
+
+LINEAR_SLICES = """merge_method: linear
+slices:
+  - sources:
+      - model: {a}
+        layer_range: [0, 4]
+        parameters:
+          weight: [1, 0]
+      - model: {b}
+        layer_range: [4, 8]
+        parameters:
+          weight: 0.5
+  - sources:
+      - model: {a}
+        layer_range: [2, 8]
+      - model: {b}
+        layer_range: [2, 8]
+parameters:
+  weight: [0.2, 0.8]
+dtype: float32
+"""
+
+
+def cli_plan(config, cwd) -> dict:
+    done = subprocess.run([sys.executable, "-m", "mergelint", "plan", "--format", "json", str(config)],
+                          cwd=cwd, capture_output=True, text=True, timeout=300, env={"PYTHONPATH": str(ROOT), **_env()})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _env():
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
+async def hints(client: LanguageClient, uri: str) -> list[types.InlayHint]:
+    everything = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=999, character=0))
+    params = types.InlayHintParams(text_document=types.TextDocumentIdentifier(uri=uri), range=everything)
+    return await asyncio.wait_for(client.text_document_inlay_hint_async(params), TIMEOUT) or []
+
+
+def per_layer(hint: types.InlayHint) -> dict[int, float]:
+    rows = [line for line in hint.tooltip.splitlines() if line.startswith("layer ")]
+    return {int(k.split()[1]): float(v) for k, v in (row.split(":") for row in rows)}
+
+
+def plan_values(report, tensor_part: str, read) -> dict[int, float]:
+    """Per output layer, the value `read(tensor)` of its first tensor whose name holds tensor_part."""
+    found = {}
+    for t in report["tensors"]:
+        if t["layer"] is not None and tensor_part in t["name"] and t["layer"] not in found:
+            found[t["layer"]] = read(t)
+    return found
+
+
+@pytest.fixture
+def pair_config(workspace, llama_pair):
+    def write(template: str, name: str):
+        path = workspace / name
+        path.write_text(template.format(a=llama_pair[0], b=llama_pair[1]))
+        return path
+    return write
+
+
+async def test_inlay_hints_are_the_plans_values_per_layer(client: LanguageClient, workspace, pair_config):
+    if client.profile.startswith("neovim"):  # type: ignore[attr-defined]
+        pytest.skip("Neovim 0.7 has no inlay hints")
+    path = pair_config(SLERP, "slerp-hints.yml")
+    uri = path.as_uri()
+    open_doc(client, uri, path.read_text())
+    assert [d for d in await published(client, uri, 1) if d.severity == types.DiagnosticSeverity.Error] == []
+    found = sorted(await hints(client, uri), key=lambda h: h.position.line)
+    assert [h.position.line for h in found] == [8, 10, 12]  # the three filtered values (the default has no filter)
+    assert found[0].position.character == len("      value: [0, 0.5, 0.3, 0.7, 1]")
+    assert found[0].label == "L0 0 · L2 0.471 · L4 0.414 · L5 0.643 · L7 1"
+    assert found[2].label.startswith("(unused)") and "self_attn" in found[2].tooltip
+
+    report = cli_plan(path, workspace)
+    shared_t = lambda t: t["parameters"]["t"]  # noqa: E731
+    assert per_layer(found[0]) == pytest.approx(plan_values(report, "self_attn.k_proj", shared_t), abs=1e-5)
+    assert per_layer(found[1]) == pytest.approx(plan_values(report, "mlp.up_proj", shared_t), abs=1e-5)
+    assert len(per_layer(found[0])) == 8
+    close_doc(client, uri)
+
+
+async def test_inlay_hints_follow_slices_and_per_model_settings(client: LanguageClient, workspace, pair_config):
+    if client.profile.startswith("neovim"):  # type: ignore[attr-defined]
+        pytest.skip("Neovim 0.7 has no inlay hints")
+    path = pair_config(LINEAR_SLICES, "slices-hints.yml")
+    uri = path.as_uri()
+    open_doc(client, uri, path.read_text())
+    await published(client, uri, 1)
+    found = {h.position.line: h for h in await hints(client, uri)}
+    assert sorted(found) == [6, 17]
+    report = cli_plan(path, workspace)
+    first_model = report["tensors"][0]["sources"][0]["model"]
+    weight_of_a = plan_values(report, "self_attn.q_proj", lambda t: t["model_parameters"][first_model]["weight"])
+    assert per_layer(found[6]) == pytest.approx({k: v for k, v in weight_of_a.items() if k < 4}, abs=1e-5)
+    # the top-level gradient: the second slice's layers only (the first slice sets weight per model)
+    other = report["tensors"][0]["sources"][1]["model"]
+    weight_of_b = plan_values(report, "self_attn.q_proj", lambda t: t["model_parameters"][other]["weight"])
+    top = per_layer(found[17])
+    assert sorted(top) == list(range(10))
+    assert {k: top[k] for k in range(4, 10)} == pytest.approx({k: weight_of_b[k] for k in range(4, 10)}, abs=1e-5)
+    close_doc(client, uri)
+
+
+async def test_no_inlay_hints_where_the_layer_count_is_unknown(client: LanguageClient, workspace):
+    if client.profile.startswith("neovim"):  # type: ignore[attr-defined]
+        pytest.skip("Neovim 0.7 has no inlay hints")
+    uri = (workspace / "unknown-hints.yml").as_uri()
+    open_doc(client, uri, "merge_method: linear\nmodels:\n  - model: ./nowhere/a\n    parameters: {weight: [0, 1]}\n"
+                          "  - model: ./nowhere/b\n    parameters: {weight: 1}\n")
+    await published(client, uri, 1)
+    assert await hints(client, uri) == []
+    close_doc(client, uri)
