@@ -46,11 +46,13 @@ from .notifications import (
     did_save,
     initialized,
 )
+from .plans import Plans
 from .protocol import Protocol
 from .requests import (
     DocumentRequest,
     code_action,
     code_action_resolve,
+    code_lens,
     completion,
     definition,
     diagnostic,
@@ -99,6 +101,7 @@ ROUTES = (
     Route(document_symbol, Run.ON_WORKER),
     Route(definition, Run.ON_WORKER),
     Route(inlay_hint, Run.ON_WORKER),  # layer counts read the models' config.json
+    Route(code_lens, Run.ON_WORKER),  # waits for the plan, made in a child process (lsp/plans.py)
 )
 
 
@@ -116,6 +119,7 @@ class MergelintServer(LanguageServer):
         self.settings_generation = 0
         self.docs: dict[str, DocState] = {}
         self.scheduler = Scheduler(self._snapshot, self._deliver, self.key_now)
+        self.plans = Plans()
         self.session = uuid.uuid4().hex[:8]
         self._told: set[str] = set()
         self.settings_problems: dict[str, SettingsError] = {}  # document URI -> why its project settings are not used
@@ -248,6 +252,7 @@ class MergelintServer(LanguageServer):
             session=self.session,
             diagnostics=self.diagnostics(state, analysis),
             folders=self.folders(),
+            plans=self.plans,
         )
 
     def recheck_all(self) -> None:

@@ -19,6 +19,7 @@ from merge_core.inspect import Inspector
 from ..analysis import BINARY, TOO_LARGE, Analysis
 from ..capabilities import Resolved
 from ..documents import is_candidate
+from ..plans import Plans
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class DocumentRequest:
     session: str  # this server's run: a result id from an earlier one is never "unchanged"
     diagnostics: list[types.Diagnostic]  # the analysis's, and one for a broken settings file
     folders: list[str]  # the workspace folders
+    plans: Plans  # the merge plans of documents' texts, made in the background
 
     @property
     def base_dir(self) -> str:

@@ -14,3 +14,4 @@ METHOD = types.SHUTDOWN
 
 def handle(ls: MergelintServer, params) -> None:
     ls.scheduler.shutdown()
+    ls.plans.shutdown()

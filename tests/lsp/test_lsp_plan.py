@@ -11,11 +11,15 @@ import json
 import subprocess
 import sys
 
-import pytest
-from lsprotocol import types
-from pytest_lsp import LanguageClient
+import os
+import tempfile
 
-from lsp_support import ROOT, TIMEOUT, close_doc, open_doc, published
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from lsp_support import ROOT, TIMEOUT, change_doc, close_doc, make_client, open_doc, published, start
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -66,8 +70,6 @@ def cli_plan(config, cwd) -> dict:
 
 
 def _env():
-    import os
-
     return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
 
 
@@ -152,3 +154,102 @@ async def test_no_inlay_hints_where_the_layer_count_is_unknown(client: LanguageC
     await published(client, uri, 1)
     assert await hints(client, uri) == []
     close_doc(client, uri)
+
+
+async def code_lenses(client: LanguageClient, uri: str) -> list[types.CodeLens]:
+    params = types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    return await asyncio.wait_for(client.text_document_code_lens_async(params), 120) or []
+
+
+async def test_code_lens_has_the_figures_of_mergelint_plan(client: LanguageClient, workspace, pair_config):
+    from merge_core.plan_text import size
+
+    path = pair_config(SLERP, "slerp-lens.yml")
+    uri = path.as_uri()
+    open_doc(client, uri, path.read_text())
+    await published(client, uri, 1)
+    lens = await code_lenses(client, uri)
+    report = cli_plan(path, workspace)
+    t = report["totals"]
+    assert [item.command.title for item in lens] == [
+        f"{len(report['tensors'])} tensors · read {size(t['read_bytes'])} · write {size(t['write_bytes'])} · "
+        f"peak {size(t['peak_memory_bytes'])}"
+    ]
+    assert lens[0].range.start.line == 0 and lens[0].range.end.character == len("merge_method")
+    close_doc(client, uri)
+
+
+async def test_code_lens_says_which_models_are_missing(client: LanguageClient, workspace, llama_pair):
+    uri = (workspace / "missing-lens.yml").as_uri()
+    text = (f"models:\n  - model: {llama_pair[0]}\n  - model: ./nowhere/b\n  - model: ./nowhere/c\n"
+            "merge_method: linear\nparameters: {weight: 1}\n")
+    open_doc(client, uri, text)
+    await published(client, uri, 1)
+    lens = await code_lenses(client, uri)
+    assert [(item.range.start.line, item.command.title) for item in lens] == [(4, "plan: 2 models not found")]
+    close_doc(client, uri)
+
+
+async def test_code_lens_of_a_config_with_errors(client: LanguageClient, workspace):
+    uri = (workspace / "broken-lens.yml").as_uri()
+    open_doc(client, uri, "merge_method: slerp\nmodels:\n  - model: ./nowhere/a\n")
+    diagnostics = await published(client, uri, 1)
+    errors = [d for d in diagnostics if d.severity == types.DiagnosticSeverity.Error]
+    assert errors
+    lens = await code_lenses(client, uri)
+    assert [item.command.title for item in lens] == [f"plan: none while the config has {len(errors)} error"
+                                                     + ("s" if len(errors) != 1 else "")]
+    close_doc(client, uri)
+
+
+async def test_diagnostics_do_not_wait_for_the_plan(client: LanguageClient, workspace, pair_config):
+    path = pair_config(LINEAR_SLICES, "busy-lens.yml")
+    uri = path.as_uri()
+    open_doc(client, uri, path.read_text())
+    await published(client, uri, 1)
+    arrived = []
+    lens = asyncio.ensure_future(code_lenses(client, uri))
+    lens.add_done_callback(lambda _: arrived.append("lens"))
+    version = change_doc(client, uri, path.read_text().replace("weight: 0.5", "weight: 0.25"))
+    await published(client, uri, version)
+    arrived.append("diagnostics")
+    await lens
+    assert arrived == ["diagnostics", "lens"]  # the plan runs in a child process: seconds, a check milliseconds
+    close_doc(client, uri)
+
+
+# The server with every attempt to import a heavy package written to a file (tests/test_light_imports.py's probe).
+_IMPORTS = os.path.join(tempfile.mkdtemp(prefix="mergelint-imports-"), "attempts")
+_WATCHED_SERVER = r"""
+import os, sys
+HEAVY = ("torch", "transformers", "peft")
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in HEAVY:
+            with open(os.environ["MERGELINT_TEST_IMPORTS"], "a") as f:
+                f.write(name + "\n")
+        return None
+sys.meta_path.insert(0, Watch())
+from mergelint.cli import main
+main(["lsp"])
+"""
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(
+    server_command=[sys.executable, "-c", _WATCHED_SERVER], client_factory=make_client,
+    server_env={**os.environ, "HF_HUB_OFFLINE": "1", "MERGELINT_TEST_IMPORTS": _IMPORTS}))
+async def watched(lsp_client: LanguageClient, workspace):
+    await start(lsp_client, "visual-studio-code", workspace)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_the_server_imports_no_heavy_package_for_the_plan(watched: LanguageClient, workspace, pair_config):
+    path = pair_config(SLERP, "watched.yml")
+    uri = path.as_uri()
+    open_doc(watched, uri, path.read_text())
+    await published(watched, uri, 1)
+    assert len(await hints(watched, uri)) == 3
+    assert "tensors · read" in (await code_lenses(watched, uri))[0].command.title
+    assert not os.path.exists(_IMPORTS) or open(_IMPORTS).read() == ""
