@@ -64,13 +64,9 @@ dtype: float32
 
 def cli_plan(config, cwd) -> dict:
     done = subprocess.run([sys.executable, "-m", "mergelint", "plan", "--format", "json", str(config)],
-                          cwd=cwd, capture_output=True, text=True, timeout=300, env={"PYTHONPATH": str(ROOT), **_env()})
+                          cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
-
-
-def _env():
-    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
 
 
 async def hints(client: LanguageClient, uri: str) -> list[types.InlayHint]:
@@ -102,13 +98,22 @@ def pair_config(workspace, llama_pair):
     return write
 
 
-async def test_inlay_hints_are_the_plans_values_per_layer(client: LanguageClient, workspace, pair_config):
+def needs_inlay_hints(client: LanguageClient) -> None:
     if client.profile.startswith("neovim"):  # type: ignore[attr-defined]
         pytest.skip("Neovim 0.7 has no inlay hints")
-    path = pair_config(SLERP, "slerp-hints.yml")
-    uri = path.as_uri()
-    open_doc(client, uri, path.read_text())
-    assert [d for d in await published(client, uri, 1) if d.severity == types.DiagnosticSeverity.Error] == []
+
+
+async def opened(client: LanguageClient, pair_config, template: str, name: str):
+    """The config written and opened, once checked: its path, URI and diagnostics."""
+    path = pair_config(template, name)
+    open_doc(client, path.as_uri(), path.read_text())
+    return path, path.as_uri(), await published(client, path.as_uri(), 1)
+
+
+async def test_inlay_hints_are_the_plans_values_per_layer(client: LanguageClient, workspace, pair_config):
+    needs_inlay_hints(client)
+    path, uri, diagnostics = await opened(client, pair_config, SLERP, "slerp-hints.yml")
+    assert [d for d in diagnostics if d.severity == types.DiagnosticSeverity.Error] == []
     found = sorted(await hints(client, uri), key=lambda h: h.position.line)
     assert [h.position.line for h in found] == [8, 10, 12]  # the three filtered values (the default has no filter)
     assert found[0].position.character == len("      value: [0, 0.5, 0.3, 0.7, 1]")
@@ -124,12 +129,8 @@ async def test_inlay_hints_are_the_plans_values_per_layer(client: LanguageClient
 
 
 async def test_inlay_hints_follow_slices_and_per_model_settings(client: LanguageClient, workspace, pair_config):
-    if client.profile.startswith("neovim"):  # type: ignore[attr-defined]
-        pytest.skip("Neovim 0.7 has no inlay hints")
-    path = pair_config(LINEAR_SLICES, "slices-hints.yml")
-    uri = path.as_uri()
-    open_doc(client, uri, path.read_text())
-    await published(client, uri, 1)
+    needs_inlay_hints(client)
+    path, uri, _ = await opened(client, pair_config, LINEAR_SLICES, "slices-hints.yml")
     found = {h.position.line: h for h in await hints(client, uri)}
     assert sorted(found) == [6, 17]
     report = cli_plan(path, workspace)
@@ -146,8 +147,7 @@ async def test_inlay_hints_follow_slices_and_per_model_settings(client: Language
 
 
 async def test_no_inlay_hints_where_the_layer_count_is_unknown(client: LanguageClient, workspace):
-    if client.profile.startswith("neovim"):  # type: ignore[attr-defined]
-        pytest.skip("Neovim 0.7 has no inlay hints")
+    needs_inlay_hints(client)
     uri = (workspace / "unknown-hints.yml").as_uri()
     open_doc(client, uri, "merge_method: linear\nmodels:\n  - model: ./nowhere/a\n    parameters: {weight: [0, 1]}\n"
                           "  - model: ./nowhere/b\n    parameters: {weight: 1}\n")
@@ -164,10 +164,7 @@ async def code_lenses(client: LanguageClient, uri: str) -> list[types.CodeLens]:
 async def test_code_lens_has_the_figures_of_mergelint_plan(client: LanguageClient, workspace, pair_config):
     from merge_core.plan_text import size
 
-    path = pair_config(SLERP, "slerp-lens.yml")
-    uri = path.as_uri()
-    open_doc(client, uri, path.read_text())
-    await published(client, uri, 1)
+    path, uri, _ = await opened(client, pair_config, SLERP, "slerp-lens.yml")
     lens = await code_lenses(client, uri)
     report = cli_plan(path, workspace)
     t = report["totals"]
@@ -203,10 +200,7 @@ async def test_code_lens_of_a_config_with_errors(client: LanguageClient, workspa
 
 
 async def test_diagnostics_do_not_wait_for_the_plan(client: LanguageClient, workspace, pair_config):
-    path = pair_config(LINEAR_SLICES, "busy-lens.yml")
-    uri = path.as_uri()
-    open_doc(client, uri, path.read_text())
-    await published(client, uri, 1)
+    path, uri, _ = await opened(client, pair_config, LINEAR_SLICES, "busy-lens.yml")
     arrived = []
     lens = asyncio.ensure_future(code_lenses(client, uri))
     lens.add_done_callback(lambda _: arrived.append("lens"))
@@ -246,10 +240,7 @@ async def watched(lsp_client: LanguageClient, workspace):
 
 @pytest.mark.asyncio(loop_scope="function")
 async def test_the_server_imports_no_heavy_package_for_the_plan(watched: LanguageClient, workspace, pair_config):
-    path = pair_config(SLERP, "watched.yml")
-    uri = path.as_uri()
-    open_doc(watched, uri, path.read_text())
-    await published(watched, uri, 1)
+    _, uri, _ = await opened(watched, pair_config, SLERP, "watched.yml")
     assert len(await hints(watched, uri)) == 3
     assert "tensors · read" in (await code_lenses(watched, uri))[0].command.title
     assert not os.path.exists(_IMPORTS) or open(_IMPORTS).read() == ""
