@@ -11,10 +11,12 @@ from lsprotocol import types
 
 from merge_core.language import holds_reference, is_tokenizer_keyword
 from merge_core.methods import METHODS
+from merge_core.plan_text import size
 from merge_core.references import ModelReferenceError, reference_from_value
 from mergelint import suppressions
+from mergelint.config_view import ConfigView
 
-from . import language_help, model_info, rule_docs
+from . import language_help, layer_values, model_info, rule_docs
 from .analysis import Analysis
 from .capabilities import Resolved
 from .context import at_spot, method_in
@@ -56,6 +58,38 @@ def _reference_markdown(value, inspect) -> str | None:
     return model_info.reference_markdown(ref, inspect)
 
 
+def _owner(kind: str, path, key):
+    """The key and path a value belongs to (an item's are its list's)."""
+    if kind == "item":
+        return (path[-2] if len(path) >= 2 else None), path[:-2]
+    return key, path
+
+
+def _contribution(value, plan) -> str | None:
+    """The bytes the merge reads from the model `value` names, from the document's plan."""
+    report = plan.report if plan is not None else None
+    if report is None or not report.get("read_bytes_by_model"):
+        return None
+    try:
+        label = str(reference_from_value(value))
+    except ModelReferenceError:
+        return None
+    read, total = report["read_bytes_by_model"].get(label), report["totals"]["read_bytes"]
+    if read is None or not total:
+        return None
+    return f"**In this merge:** {size(read)} read from it, {read / total:.0%} of the {size(total)} the merge reads"
+
+
+def _plan_markdown(kind: str, path, key, value, root, pos, inspect, plan) -> str | None:
+    """What the plan adds: the output layers a `layer_range` makes, the bytes a model gives the merge."""
+    key, path = _owner(kind, path, key)
+    if key == "layer_range" and root is not None:
+        return layer_values.produced(ConfigView(root), inspect, pos.line, pos.column)
+    if kind != "key" and isinstance(value, str) and value and holds_reference(path, key):
+        return _contribution(value, plan)
+    return None
+
+
 def _markdown(kind: str, path, key, value, method, inspect) -> str | None:
     if kind == "key":
         if language_help.is_parameters(path):
@@ -65,8 +99,7 @@ def _markdown(kind: str, path, key, value, method, inspect) -> str | None:
             return f"**merge_method** — {description}\n\n" + language_help.method_markdown(method)
         return f"**{key}** — {description}" if description else None
     # a value, or an item of a list
-    if kind == "item":
-        key, path = (path[-2] if len(path) >= 2 else None), path[:-2]
+    key, path = _owner(kind, path, key)
     if key == "merge_method" and not path:
         chosen = METHODS.get(value) if isinstance(value, str) else None
         return language_help.method_markdown(chosen) if chosen else None
@@ -91,12 +124,13 @@ def _suppression_at(source, pos) -> suppressions.Suppression | None:
     return None
 
 
-def hover(analysis: Analysis, position: types.Position, caps: Resolved, inspect) -> types.Hover | None:
+def hover(analysis: Analysis, position: types.Position, caps: Resolved, inspect, plan=None) -> types.Hover | None:
+    """`plan`: the document's plans.Outcome, when one is made (hover does not wait for it)."""
     index: LineIndex = analysis.index
     lines = index.lines()
     line, col = index.cursor(position)
     method = method_in(lines, line)
-    found = None
+    found, root, pos = None, None, None
     t = tree(analysis)
     kind_ = types.MarkupKind.Markdown if caps.markdown_hover else types.MarkupKind.PlainText
     if t.source is not None:
@@ -107,6 +141,7 @@ def hover(analysis: Analysis, position: types.Position, caps: Resolved, inspect)
             return types.Hover(contents=types.MarkupContent(kind=kind_, value=text), range=index.from_checker(t.source, sup.range))
         doc = t.document_at(pos.line)
         if doc is not None and doc.root is not None:
+            root = doc.root
             hit = locate(doc.root, pos.line, pos.column)
             if hit is not None:
                 kind, path, key, key_node, value_node = hit
@@ -118,7 +153,8 @@ def hover(analysis: Analysis, position: types.Position, caps: Resolved, inspect)
             return None
         found = (spot.kind, spot.path, spot.key, spot.value, index.line_col_range(line, spot.start, spot.end))
     kind, path, key, value, rng = found
-    text = _markdown(kind, path, key, value, method, inspect)
+    parts = [_markdown(kind, path, key, value, method, inspect), _plan_markdown(kind, path, key, value, root, pos, inspect, plan)]
+    text = "\n\n".join(p for p in parts if p)
     if not text:
         return None
     return types.Hover(contents=types.MarkupContent(kind=kind_, value=text), range=rng)

@@ -17,6 +17,8 @@ from merge_core.values import VALIDATORS, evaluate
 from mergelint.config_view import ConfigView, Group
 from mergelint.document import Node
 
+from .documents import within
+
 
 @dataclass(frozen=True)
 class Span:
@@ -149,3 +151,27 @@ def settings(view: ConfigView, inspector: Inspector) -> list[Setting]:
             if param is not None and not value.is_scalar:
                 out.extend(_settings_of(value, layers, VALIDATORS[param.type]))
     return out
+
+
+def _source_layers(start: int, end: int) -> str:
+    return f"layers {start}-{end - 1}" if end - start > 1 else f"layer {start}"
+
+
+def produced(view: ConfigView, inspector: Inspector, line: int, column: int) -> str | None:
+    """What the `layer_range` at a checker position makes: its output layers, of how many, from where."""
+    known = spans(view, inspector)
+    for group in view.groups:
+        for inp in group.ranged:
+            key = inp.entry.key_node("layer_range")
+            if not any(n is not None and within(n, line, column) for n in (key, inp.layer_range_node)):
+                continue
+            start, end = inp.layer_range
+            source = f"from `{inp.ref.model if inp.ref else 'this model'}` {_source_layers(start, end)}"
+            span = known.get(id(group))
+            if end <= start:
+                return f"no output layers: the range [{start}, {end}] is empty"
+            if span is None:
+                return f"{source}; the output layers are unknown (an earlier slice's layer count is)"
+            last = span.first + span.length - 1
+            return f"output {_source_layers(span.first, last + 1)} of {span.total}, {source}"
+    return None

@@ -28,12 +28,14 @@ class Report:
     notes: list[str] = field(default_factory=list)
     shards: int | None = None
     out_layers: int | None = None
+    read_by_model: dict[str, int] = field(default_factory=dict)  # the bytes read from each model, as written
 
     def as_json(self) -> dict:
         return {
             "method": self.method,
             "tensors": self.tensors,
             "totals": self.totals.as_json(),
+            "read_bytes_by_model": self.read_by_model,
             "missing_models": self.missing,
             "notes": self.notes,
         }
@@ -81,7 +83,16 @@ def from_plan(plan: Plan, *, device: str = "cpu", shard_size: int) -> Report:
     tensors = [tensor_entry(plan, task, place(plan, task)) for task in plan.tasks]
     totals, shards = estimate(plan, device=device, shard_size=shard_size)
     return Report(plan.method.name, tensors, totals, layer_rows(plan), notes=list(plan.notes),
-                  shards=shards, out_layers=plan.out_layers)
+                  shards=shards, out_layers=plan.out_layers, read_by_model=read_by_model(plan))
+
+
+def read_by_model(plan: Plan) -> dict[str, int]:
+    """What each model gives the merge: the bytes of its input tensors (and LoRA factors) read."""
+    found: dict[str, int] = {}
+    for task in plan.tasks:
+        for inp in task.inputs:
+            found[inp.model.label] = found.get(inp.model.label, 0) + inp.nbytes
+    return found
 
 
 def unknown(method: str, missing: list[str]) -> Report:

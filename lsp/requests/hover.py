@@ -13,4 +13,5 @@ METHOD = types.TEXT_DOCUMENT_HOVER
 def handle(request: DocumentRequest, params: types.HoverParams) -> types.Hover | None:
     if not request.features_apply:
         return None
-    return hover.hover(request.analysis, params.position, request.caps, request.inspector)
+    plan = request.plans.made(request.analysis.text, request.base_dir)
+    return hover.hover(request.analysis, params.position, request.caps, request.inspector, plan)

@@ -244,3 +244,39 @@ async def test_the_server_imports_no_heavy_package_for_the_plan(watched: Languag
     assert len(await hints(watched, uri)) == 3
     assert "tensors · read" in (await code_lenses(watched, uri))[0].command.title
     assert not os.path.exists(_IMPORTS) or open(_IMPORTS).read() == ""
+
+
+async def hover_text(client: LanguageClient, uri: str, line: int, character: int) -> str:
+    params = types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri),
+                               position=types.Position(line=line, character=character))
+    found = await asyncio.wait_for(client.text_document_hover_async(params), TIMEOUT)
+    return found.contents.value if found is not None else ""
+
+
+async def test_hover_on_layer_range_names_the_output_layers(client: LanguageClient, workspace, pair_config, llama_pair):
+    path, uri, _ = await opened(client, pair_config, LINEAR_SLICES, "slices-hover.yml")
+    report = cli_plan(path, workspace)
+    # the plan takes output layer 4 from layer 2 of the second slice's sources, and layer 0 from b's layer 4
+    layer = {t["layer"]: t["sources"] for t in report["tensors"] if t["name"].endswith("input_layernorm.weight")}
+    assert layer[4][0]["tensor"].startswith("model.layers.2.") and layer[0][1]["tensor"].startswith("model.layers.4.")
+    assert "output layers 4-9 of 10, from `" + str(llama_pair[0]) + "` layers 2-7" in await hover_text(client, uri, 13, 23)
+    key = await hover_text(client, uri, 8, 10)
+    assert key.startswith("**layer_range**") and "output layers 0-3 of 10, from `" + str(llama_pair[1]) + "` layers 4-7" in key
+    close_doc(client, uri)
+
+
+async def test_hover_on_a_model_adds_the_bytes_it_gives_the_merge(client: LanguageClient, workspace, pair_config, llama_pair):
+    from merge_core.plan_text import size
+
+    path, uri, _ = await opened(client, pair_config, LINEAR_SLICES, "bytes-hover.yml")
+    assert "In this merge" not in await hover_text(client, uri, 3, 16)  # no plan made yet: hover does not wait
+    await code_lenses(client, uri)
+    report = cli_plan(path, workspace)
+    by_model = report["read_bytes_by_model"]
+    assert sum(by_model.values()) == report["totals"]["read_bytes"]
+    text = await hover_text(client, uri, 3, 16)
+    a = by_model[str(llama_pair[0])]
+    assert "LlamaForCausalLM" in text  # the facts hover showed before
+    assert (f"**In this merge:** {size(a)} read from it, {a / report['totals']['read_bytes']:.0%} of the "
+            f"{size(report['totals']['read_bytes'])} the merge reads") in text
+    close_doc(client, uri)
