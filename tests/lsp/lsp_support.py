@@ -160,3 +160,23 @@ async def code_actions(client: LanguageClient, uri: str, diag: types.Diagnostic,
 
 def dump(obj) -> str:
     return json.dumps(obj, default=str, indent=1)
+
+
+def cli_plan(config, cwd) -> dict:
+    """`mergelint plan --format json CONFIG`, run as the user runs it."""
+    import os
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "mergelint", "plan", "--format", "json", str(config)],
+                          cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def lens_title(report: dict) -> str:
+    """The code lens a plan's totals should make, from the figures of `mergelint plan --format json`."""
+    from merge_core.plan_text import size
+
+    t = report["totals"]
+    return (f"{len(report['tensors'])} tensors · read {size(t['read_bytes'])} · write {size(t['write_bytes'])} · "
+            f"peak {size(t['peak_memory_bytes'])}")
