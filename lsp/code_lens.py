@@ -10,6 +10,7 @@ from lsprotocol import types
 
 from merge_core.plan_text import size
 
+from concurrent.futures import CancelledError
 from concurrent.futures import TimeoutError as Timeout
 
 from .analysis import Analysis
@@ -45,7 +46,7 @@ def where(tree: Tree, analysis: Analysis) -> types.Range | None:
     return None
 
 
-def lenses(tree: Tree, analysis: Analysis, plans: Plans, base_dir: str | None) -> list[types.CodeLens]:
+def lenses(uri: str, tree: Tree, analysis: Analysis, plans: Plans, base_dir: str | None) -> list[types.CodeLens]:
     at = where(tree, analysis)
     if at is None:
         return []
@@ -54,7 +55,9 @@ def lenses(tree: Tree, analysis: Analysis, plans: Plans, base_dir: str | None) -
         text = f"plan: none while the config has {_plural(errors, 'error')}"
     else:
         try:
-            text = title(plans.of(analysis.text, base_dir).result(timeout=WAIT))
+            text = title(plans.of(uri, analysis.text, base_dir).result(timeout=WAIT))
+        except CancelledError:
+            return []  # the document changed before its plan started: the client asks again
         except Timeout:
             text = "plan: still planning"
     # no command to run: the lens is a line of text (VS Code and Neovim show a command's title)

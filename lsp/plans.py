@@ -71,16 +71,23 @@ class Plans:
         self._made: OrderedDict[tuple, Future] = OrderedDict()
         self._lock = threading.Lock()  # requests ask from several worker threads
         self._children: set = set()
+        self._newest: dict[str, tuple] = {}  # document URI -> the key of the plan last asked for it
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
         for child in list(self._children):
             child.kill()
 
-    def of(self, text: str, base_dir: str | None) -> Future:
-        """The plan of `text` (a Future of an Outcome), started now unless it is made or under way."""
+    def of(self, uri: str, text: str, base_dir: str | None) -> Future:
+        """The plan of `text` (a Future of an Outcome), started now unless it is made or under way.
+        A plan of an earlier text of the same document that has not started yet is cancelled:
+        typing queues no plans of versions already gone."""
         key = (text, base_dir)
         with self._lock:
+            earlier = self._made.get(self._newest.get(uri))
+            if self._newest.get(uri) != key and earlier is not None:
+                earlier.cancel()  # no effect once it runs
+            self._newest[uri] = key
             found = self._made.get(key)
             if found is None or found.cancelled():
                 found = self._made[key] = self._executor.submit(plan_text, text, base_dir, self._children)

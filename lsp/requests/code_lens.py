@@ -15,4 +15,4 @@ OPTIONS = types.CodeLensOptions(resolve_provider=False)
 def handle(request: DocumentRequest, params: types.CodeLensParams) -> list[types.CodeLens]:
     if not request.features_apply:
         return []
-    return code_lens.lenses(tree(request.analysis), request.analysis, request.plans, request.base_dir)
+    return code_lens.lenses(request.uri, tree(request.analysis), request.analysis, request.plans, request.base_dir)

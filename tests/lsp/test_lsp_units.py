@@ -103,3 +103,23 @@ def test_stdio_reads_its_own_pipe_on_the_event_loop(tmp_path):
         os.close(fd)
     a.close()
     b.close()
+
+
+def test_an_edit_cancels_the_plans_of_texts_not_yet_planned(tmp_path):
+    """Typing queues no plans of versions already gone: of three texts asked for in a row, the
+    first is planning (a child process) when the third comes, so the second never starts."""
+    from lsp.plans import Plans
+
+    plans = Plans()
+    texts = [f"merge_method: linear\nmodels:\n  - model: ./nowhere/m{n}\n    parameters: {{weight: 1}}\n"
+             for n in range(3)]
+    futures = [plans.of("file:///doc.yml", text, str(tmp_path)) for text in texts]
+    try:
+        assert futures[1].cancelled()
+        for n in (0, 2):
+            outcome = futures[n].result(timeout=120)
+            assert len(outcome.report["missing_models"]) == 1 and f"nowhere/m{n}" in outcome.report["missing_models"][0]
+        assert plans.made(texts[2], str(tmp_path)) is futures[2].result()
+        assert plans.of("file:///other.yml", texts[0], str(tmp_path)) is futures[0]  # one plan per text
+    finally:
+        plans.shutdown()
