@@ -88,11 +88,6 @@ def pair_config(workspace, llama_pair):
     return write
 
 
-def needs_inlay_hints(client: LanguageClient) -> None:
-    if client.profile.startswith("neovim"):  # type: ignore[attr-defined]
-        pytest.skip("Neovim 0.7 has no inlay hints")
-
-
 async def opened(client: LanguageClient, pair_config, template: str, name: str):
     """The config written and opened, once checked: its path, URI and diagnostics."""
     path = pair_config(template, name)
@@ -101,7 +96,6 @@ async def opened(client: LanguageClient, pair_config, template: str, name: str):
 
 
 async def test_inlay_hints_are_the_plans_values_per_layer(client: LanguageClient, workspace, pair_config):
-    needs_inlay_hints(client)
     path, uri, diagnostics = await opened(client, pair_config, SLERP, "slerp-hints.yml")
     assert [d for d in diagnostics if d.severity == types.DiagnosticSeverity.Error] == []
     found = sorted(await hints(client, uri), key=lambda h: h.position.line)
@@ -119,7 +113,6 @@ async def test_inlay_hints_are_the_plans_values_per_layer(client: LanguageClient
 
 
 async def test_inlay_hints_follow_slices_and_per_model_settings(client: LanguageClient, workspace, pair_config):
-    needs_inlay_hints(client)
     path, uri, _ = await opened(client, pair_config, LINEAR_SLICES, "slices-hints.yml")
     found = {h.position.line: h for h in await hints(client, uri)}
     assert sorted(found) == [6, 17]
@@ -137,7 +130,6 @@ async def test_inlay_hints_follow_slices_and_per_model_settings(client: Language
 
 
 async def test_no_inlay_hints_where_the_layer_count_is_unknown(client: LanguageClient, workspace):
-    needs_inlay_hints(client)
     uri = (workspace / "unknown-hints.yml").as_uri()
     open_doc(client, uri, "merge_method: linear\nmodels:\n  - model: ./nowhere/a\n    parameters: {weight: [0, 1]}\n"
                           "  - model: ./nowhere/b\n    parameters: {weight: 1}\n")
