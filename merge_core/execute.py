@@ -248,6 +248,10 @@ class Engine:
             self.watch(task.name, computed, result)
         return result
 
+    def merged(self, task: Task):
+        """One task's result on the CPU path: its inputs read, prepared and merged (the watch sees it)."""
+        return self.compute(task, self._prepare(task, self._stage(task)))
+
     # -- driving ----------------------------------------------------------------------------
 
     def _written(self, task: Task) -> None:
@@ -294,10 +298,7 @@ class Engine:
         for i, task in enumerate(tasks):
             if i + 1 < len(tasks):
                 self._prefetch(tasks[i + 1])
-            staged = self._stage(task)
-            result = self.compute(task, self._prepare(task, staged))
-            del staged
-            result = result.contiguous()
+            result = self.merged(task).contiguous()
             recycle = recycler(result)
             out.put((task, result, None, self._releases(task) + ([recycle] if recycle else [])))
             del result

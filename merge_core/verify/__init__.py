@@ -16,6 +16,7 @@ from . import compare as compare_mod
 from . import files, head, index, layers, nonfinite, outliers, overflow, shapes, unreadable, vocabulary
 from .check import Check, Finding
 from .folder import open_folder
+from .recompute import measure_overflow
 from .stream import Stats, Watch, scan
 
 MODULES = (nonfinite, overflow, layers, head, vocabulary, shapes, outliers, index, files)
@@ -53,6 +54,7 @@ def verify(path: str, on_tensor=None, compare: str | None = None, atol: float = 
         if stats is None:
             stats, report.bytes_read, problems = scan(folder, on_tensor)
             report.findings.extend(problems)
+            measure_overflow(folder, stats, allow_pickle)
         report.tensors = len(folder.tensors)
         for module in MODULES:
             report.findings.extend(module.run(folder, stats))

@@ -31,6 +31,18 @@ CHECK = Check("MV108", "files-lost", "warning",
 MAX_CONFIG = 4 * 1024 * 1024
 
 
+def saved_config(folder) -> str | None:
+    """The merge config `run` (or mergekit) wrote into the output, or None when absent, too large or unreadable."""
+    path = os.path.join(folder.path, SAVED_CONFIG)
+    try:
+        if stat_regular(path).st_size > MAX_CONFIG:
+            return None
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except (FileProblem, OSError, ValueError):  # UnicodeDecodeError is a ValueError
+        return None
+
+
 def _inputs(folder) -> list[str]:
     """Local folders of the merged models, from the merge config in the output."""
     import yaml
@@ -38,14 +50,10 @@ def _inputs(folder) -> list[str]:
     from ..config import parse_config
     from ..errors import MergeError
 
-    path = os.path.join(folder.path, SAVED_CONFIG)
+    text = saved_config(folder)
     try:
-        if stat_regular(path).st_size > MAX_CONFIG:
-            return []
-        with open(path, encoding="utf-8") as fh:
-            cfg = parse_config(yaml.safe_load(fh))
-        refs = list(cfg.referenced_models())
-    except (FileProblem, OSError, ValueError, yaml.YAMLError, MergeError):  # UnicodeDecodeError is a ValueError
+        refs = list(parse_config(yaml.safe_load(text)).referenced_models()) if text is not None else []
+    except (ValueError, yaml.YAMLError, MergeError):
         return []  # not a config mergelint can read: nothing to compare with
     found = []
     for ref in refs:

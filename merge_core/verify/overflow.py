@@ -1,17 +1,19 @@
 """## What it does
-Reports, for `mergelint run`'s own output, each tensor whose merged values went past the range
+Reports each tensor of a merge output whose merged values went past the range
 of the output dtype before the cast (`|x| > torch.finfo(out_dtype).max` in the float32 or
 bfloat16 result, 65504 for float16), with how many values: the cause of the Inf that
-`nonfinite-values` reports in the same tensor. It is measured as the engine produces each
-tensor, before the cast, and only when the cast result holds Inf (so a healthy merge pays
+`nonfinite-values` reports in the same tensor. In `mergelint run` it is measured as the engine
+produces each tensor, before the cast, and only when the cast result holds Inf (so a healthy merge pays
 nothing for it); values just past the largest value that round down to it instead of to Inf
 are not counted.
 
-`mergelint verify DIR` cannot know it: the folder holds the values after the cast, where an
-overflowed value is an Inf like any other. Without the merge's inputs, an Inf in a float16
-tensor of a merge output is only likely an overflow; with them, the computation would have to
-be run again, which is `mergelint run`'s job (run it with the config written into the folder,
-`mergekit_config.yml`, and `--out-dtype float16`, to see this check).
+`mergelint verify DIR` sees the values after the cast, where an overflowed value is an Inf
+like any other; so each float16 (or other narrow) tensor that holds Inf is merged again from the
+inputs its saved config names (`mergekit_config.yml`, written by `run` and by mergekit), before
+the cast, and the same count is made. Where that config is absent or its models are not at hand
+(relative paths resolve from the current folder), the Inf is reported by `nonfinite-values`
+alone. A method that draws random numbers (dare, della) draws afresh: the count is that of an
+equivalent merge.
 
 ## Why is this bad?
 float16's largest value is 65504: a sum of weights above 1, a `lambda` that amplifies or a

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import math
+import shutil
 
 from click.testing import CliRunner
 from verify_support import edit_tensors
 
+from merge_core.verify import verify
 from mergelint.cli import main
 
 
@@ -78,3 +80,25 @@ def test_fp16_overflow_is_found_before_the_cast(healthy, broken, tmp_path):
     assert done.exit_code == 0, done.output
     assert "nonfinite-values" not in done.output and "dtype-overflow" not in done.output
     assert "warning[norm-outlier] model.layers.2.self_attn.o_proj.weight" in done.output  # still a huge norm
+
+
+def test_verify_dir_finds_the_overflow_from_the_inputs_its_config_names(healthy, broken, tmp_path):
+    """The same fp16 overflow, published with --allow-nonfinite: `verify DIR` merges the Inf tensor
+    again from the inputs of the output's mergekit_config.yml and counts what run counted."""
+    big = broken()
+    edit_tensors(big, lambda t: t["model.layers.2.self_attn.o_proj.weight"].view(-1)[:5].fill_(40000.0))
+    config = tmp_path / "merge.yml"
+    config.write_text(f"merge_method: linear\nmodels:\n  - model: {big}\n    parameters: {{weight: 2.0}}\n"
+                      f"  - model: {healthy.untied}\n    parameters: {{weight: 1.0}}\nparameters: {{normalize: false}}\n"
+                      "dtype: float32\n")  # no out_dtype: --out-dtype on the command line, not in the saved config
+    out = tmp_path / "out"
+    done = CliRunner().invoke(main, ["run", str(config), str(out), "--out-dtype", "float16", "--allow-nonfinite"])
+    assert done.exit_code == 0, done.output
+    overflow = [f for f in verify(str(out)).findings if f.check.name == "dtype-overflow"]
+    assert [f.message.split(":")[0] for f in overflow] == ["model.layers.2.self_attn.o_proj.weight"]
+    assert "5 of 1024 values of the merged float32 result were past the range of the output dtype float16" \
+        in overflow[0].message
+    # Without the inputs the Inf is all that can be said
+    shutil.rmtree(big)
+    names = [f.check.name for f in verify(str(out)).findings]
+    assert "nonfinite-values" in names and "dtype-overflow" not in names
