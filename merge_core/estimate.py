@@ -30,8 +30,6 @@ CUDA_CONTEXT = 512 << 20  # what torch's CUDA context and allocator take before 
 STARTUP_SECONDS = 2.5  # `run` before the merge starts: Python, torch, the lint, opening the checkpoints
 SMALL_FILES = 1 << 20  # config.json, model card, index and tokenizer allowance beyond the donor's files
 IN_FLIGHT = 3  # tasks whose inputs are mapped at once on CPU: writing, queued, computing
-TASK_VECTOR_METHODS = {"ties", "dare_ties", "dare_linear", "task_arithmetic", "breadcrumbs", "breadcrumbs_ties",
-                       "della", "della_linear", "sce"}
 
 
 @dataclass
@@ -92,7 +90,7 @@ def _working(task: Task, method: MergeMethod) -> int:
                 if inp.patch is not None or (task.load_dtype and inp.info.dtype != task.load_dtype))
     if task.dtype != work:
         extra += task.nbytes
-    if task.kind is TaskKind.MERGE and method.name in TASK_VECTOR_METHODS:
+    if task.kind is TaskKind.MERGE and method.stacks_task_vectors:
         extra += len(task.inputs) * size
     return extra
 

@@ -79,6 +79,7 @@ def task_arithmetic_method(
         ),
         reference_url=reference_url,
         task_vectors=True,
+        stacks_task_vectors=True,
         uses_rng=sparsification is not None and sparsification.draws,
         consensus=consensus,
         sparsification=sparsification,

@@ -184,6 +184,9 @@ class MergeMethod:
     # True when the method takes task vectors (model - base): a merge whose
     # only model is the base then changes nothing.
     task_vectors: bool = False
+    # True when the math holds every input's task vector at once (one working copy per input):
+    # `mergelint plan`'s memory estimate counts them
+    stacks_task_vectors: bool = False
     uses_rng: bool = False
     optional_tensors: OptionalTensors = OptionalTensors.ERROR
     # mergekit 0.1.5 scales by float32 factors: half-precision inputs come out float32

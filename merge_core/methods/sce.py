@@ -52,4 +52,5 @@ METHOD = MergeMethod(
     ),
     reference_url="https://arxiv.org/abs/2408.07990",
     task_vectors=True,
+    stacks_task_vectors=True,
 )
