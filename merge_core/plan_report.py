@@ -29,6 +29,8 @@ class Report:
     shards: int | None = None
     out_layers: int | None = None
     read_by_model: dict[str, int] = field(default_factory=dict)  # the bytes read from each model, as written
+    model_layers: dict[str, int] = field(default_factory=dict)  # each model's layer count, as written
+    filters: dict[str, list[str]] = field(default_factory=dict)  # each parameter's filters (the plot's lines)
 
     def as_json(self) -> dict:
         return {
@@ -83,7 +85,9 @@ def from_plan(plan: Plan, *, device: str = "cpu", shard_size: int) -> Report:
     tensors = [tensor_entry(plan, task, place(plan, task)) for task in plan.tasks]
     totals, shards = estimate(plan, device=device, shard_size=shard_size)
     return Report(plan.method.name, tensors, totals, layer_rows(plan), notes=list(plan.notes),
-                  shards=shards, out_layers=plan.out_layers, read_by_model=read_by_model(plan))
+                  shards=shards, out_layers=plan.out_layers, read_by_model=read_by_model(plan),
+                  model_layers={m.label: m.layout.num_layers for m in plan.models.values()},
+                  filters=filters(plan.config))
 
 
 def read_by_model(plan: Plan) -> dict[str, int]:
@@ -95,13 +99,27 @@ def read_by_model(plan: Plan) -> dict[str, int]:
     return found
 
 
+def filters(cfg) -> dict[str, list[str]]:
+    """The filters the config gives each parameter, at any level, in order of appearance."""
+    levels = [cfg.params, *(m.params for m in cfg.modules), *(s.params for s in cfg.slices),
+              *(src.params for s in cfg.slices for src in s.sources)]
+    found: dict[str, list[str]] = {}
+    for level in levels:
+        for name, setting in (level or {}).items():
+            for entry in setting if isinstance(setting, list) else [setting]:
+                flt = entry.get("filter") if isinstance(entry, dict) else None
+                if isinstance(flt, str) and flt != "*" and flt not in found.setdefault(name, []):
+                    found[name].append(flt)
+    return found
+
+
 def unknown(method: str, missing: list[str]) -> Report:
     """The report of a config whose models are not all found: nothing is planned, nothing guessed."""
     return Report(method, [], Totals(), missing=missing)
 
 
 def layer_rows(plan: Plan) -> list[dict]:
-    """Per output layer (pre weights, each layer, post weights): its sources and every parameter's
+    """Per output layer (pre weights, each layer, post weights): its sources (model and input layer) and every parameter's
     values there, one list of values per (parameter, model), to read gradients and filters at a glance."""
     rows: dict = {}
     for task in plan.tasks:
@@ -112,9 +130,9 @@ def layer_rows(plan: Plan) -> list[dict]:
         row["bytes"] += task.nbytes
         for inp in task.inputs:
             where = _index(_numbered(inp.model.layout), inp.name) if isinstance(key, int) else None
-            label = inp.model.label + (f":{where}" if where is not None else "")
-            if label not in row["sources"]:
-                row["sources"].append(label)
+            source = {"model": inp.model.label, "layer": where}
+            if source not in row["sources"]:
+                row["sources"].append(source)
         for name, value in task.shared.items():
             row["values"].setdefault(name, []).append(value)
         for inp, params in zip(task.inputs, task.per_input):

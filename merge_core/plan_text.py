@@ -65,6 +65,10 @@ def _value(values: list) -> str:
     return "varies*"
 
 
+def _source(source: dict) -> str:
+    return source["model"] + (f":{source['layer']}" if source["layer"] is not None else "")
+
+
 def _short(v) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
@@ -76,7 +80,7 @@ def layer_table(report: Report) -> list[str]:
         return []
     columns = list(dict.fromkeys(name for row in report.layers for name in row["values"]))
     header = ["layer", "t", "tensors", "bytes", "sources", *columns]
-    rows = [[str(r["layer"]), f"{r['t']:.3g}", str(r["tensors"]), size(r["bytes"]), " ".join(r["sources"]),
+    rows = [[str(r["layer"]), f"{r['t']:.3g}", str(r["tensors"]), size(r["bytes"]), " ".join(_source(s) for s in r["sources"]),
              *(_value(r["values"][c]) if c in r["values"] else "-" for c in columns)] for r in report.layers]
     folded = None
     if len(rows) > FOLD:

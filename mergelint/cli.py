@@ -271,17 +271,27 @@ def _size_or_exit(option: str, text: str | None) -> int | None:
 @click.option("--out-shard-size", default="5GB", show_default=True, help="As `run`'s: the output's shards.")
 @click.option("--tensors", "list_tensors", is_flag=True, help="Text format: list every output tensor too.")
 @click.option("--online", is_flag=True, default=None, help="Allow reading model metadata from the network.")
-def plan(config, fmt, device, out_shard_size, list_tensors, online) -> None:
+@click.option("--plot", "plot_file", metavar="FILE", default=None,
+              help="Also draw the plan into FILE: .png or .svg (matplotlib), .html (plotly, zoom and hover): "
+              "each parameter's value per output layer and model, and the layer map of slices.")
+def plan(config, fmt, device, out_shard_size, list_tensors, online, plot_file) -> None:
     """Show what `run` would do with CONFIG, from headers alone (no weight is read): every output
     tensor with its sources and resolved parameters, and totals (bytes read and written, peak memory,
     disk, time). Exit 1 when CONFIG fails the checker; models not found: unknown totals, exit 0."""
     import json
 
     from merge_core.errors import MergeError
+    from merge_core.plan_plot import PlotError, plot_format, write
     from merge_core.plan_report import make
     from merge_core.plan_text import render
     from merge_core.run import Options
 
+    try:
+        if plot_file is not None:
+            plot_format(plot_file)  # a usage error before any planning
+    except PlotError as e:
+        _fail(str(e))
+        sys.exit(2)
     source, settings = _read_for_run(config, online)
     _lint(source, settings, for_run=False, refusing="no plan")  # a missing model: a plan of what is known
     shard_size = _size_or_exit("--out-shard-size", out_shard_size)
@@ -305,6 +315,14 @@ def plan(config, fmt, device, out_shard_size, list_tensors, online) -> None:
         click.echo(render(report, device=device, tensors=list_tensors))
     for note in report.notes:
         click.echo(f"mergelint: note: {note}", err=True)
+    if plot_file is not None:
+        try:
+            write(report, plot_file)
+        except PlotError as e:
+            _fail(str(e))
+            sys.exit(2)
+        if report.missing:
+            _fail(f"{plot_file}: the plot shows nothing: models not found")
 
 
 @main.command()

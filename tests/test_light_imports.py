@@ -8,7 +8,7 @@ import sys
 
 from checker_support import ROOT, RULE_FIXTURES, corpus_files
 
-HEAVY = ("torch", "transformers", "peft")
+HEAVY = ("torch", "transformers", "peft", "matplotlib", "plotly")  # plotting: only `plan --plot`
 
 # Runs the CLI in-process and reports every attempt to import a heavy package, even one that a
 # `try: import torch / except ImportError` would hide, and what ended up in sys.modules.
@@ -26,6 +26,7 @@ class Watch:
 
 sys.meta_path.insert(0, Watch())
 from mergelint.cli import main
+import lsp.server  # the language server's modules, loaded as it starts
 for args in {runs!r}:
     try:
         main(args, standalone_mode=False)
