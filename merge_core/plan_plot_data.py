@@ -80,7 +80,8 @@ def _lines(who: str, by_role: dict[str, dict[int, float | None]], filters: list[
 def value_panels(report: Report) -> list[Panel]:
     panels: dict[str, Panel] = {}
     for (name, who), by_role in _series(report).items():
-        lines = [ln for ln in _lines(who, by_role, report.filters.get(name, [])) if any(v is not None for v in ln.values)]
+        lines = _lines(who, by_role, report.filters.get(name, []))
+        lines = [ln for ln in lines if any(v is not None for v in ln.values)]
         if lines:
             panels.setdefault(name, Panel(name, name, [])).lines.extend(lines)
     return list(panels.values())

@@ -15,7 +15,8 @@ def figure(report: Report):
 
     found = panels(report)
     titles = ["<br>".join([p.title, *p.notes]) for p in found]
-    fig = make_subplots(rows=max(1, len(found)), cols=1, subplot_titles=titles or None, vertical_spacing=0.3 / max(1, len(found)))
+    fig = make_subplots(rows=max(1, len(found)), cols=1, subplot_titles=titles or None,
+                        vertical_spacing=0.3 / max(1, len(found)))
     for row, panel in enumerate(found, start=1):
         reads = "input layer %{y}" if panel.title == LAYER_MAP else f"{panel.title} %{{y}}"
         for line in panel.lines:

@@ -119,7 +119,7 @@ def unknown(method: str, missing: list[str]) -> Report:
 
 
 def layer_rows(plan: Plan) -> list[dict]:
-    """Per output layer (pre weights, each layer, post weights): its sources (model and input layer) and every parameter's
+    """Per output layer (pre weights, each layer, post weights): its sources (model, input layer) and every parameter's
     values there, one list of values per (parameter, model), to read gradients and filters at a glance."""
     rows: dict = {}
     for task in plan.tasks:
