@@ -17,10 +17,6 @@ from merge_core.plan_report import make
 from merge_core.run import Options
 from mergelint.cli import main
 
-pytest.importorskip("matplotlib")
-pytest.importorskip("plotly")
-
-
 def plan(*args):
     return CliRunner().invoke(main, ["plan", *map(str, args)], catch_exceptions=False)
 
@@ -69,6 +65,13 @@ def test_a_frankenmerge_has_a_layer_map_with_repeats_and_skips(zoo):
     assert layer_map.notes == [f"{zoo.a}: layers 1 repeated", f"{zoo.a}: layers 2-3 skipped",
                                f"{zoo.b}: layers 0-2 skipped"]
     assert [p.title for p in found] == [LAYER_MAP]  # passthrough's scale is unset: no value panel
+
+
+def test_a_config_without_gradients_gives_constant_lines(zoo):
+    text = (f"merge_method: linear\ndtype: float32\nmodels:\n  - model: {zoo.a}\n    parameters: {{weight: 0.3}}\n"
+            f"  - model: {zoo.b}\n    parameters: {{weight: 0.7}}\n")
+    found = by_title(panels(report_of(text)))
+    assert found["weight"] == {zoo.a: ([0, 1, 2, 3], [0.3] * 4), zoo.b: ([0, 1, 2, 3], [0.7] * 4)}
 
 
 def test_png_figure_holds_the_panels_lines(zoo):
