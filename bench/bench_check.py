@@ -39,7 +39,7 @@ from importlib import metadata
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCHEMA = os.path.join(ROOT, "schema", "mergekit-config.schema.json")
-DEFAULT_CORPUS = "/work/shared/corpus"
+DEFAULT_CORPUS = os.path.join(os.path.dirname(ROOT), "shared", "corpus")  # the shared folder beside the checkout
 DEFAULT_CONFIG = os.path.join(ROOT, "examples", "linear.yml")
 BIN = os.path.dirname(sys.executable)
 
