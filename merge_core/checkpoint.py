@@ -229,15 +229,6 @@ class Checkpoint:
         for name, info in f.tensors.items():
             self.tensors.setdefault(name, info)
 
-    def read(self, info: TensorInfo):
-        return info.file.view(info)
-
-    def release(self, info: TensorInfo) -> None:
-        info.file.release(info)
-
-    def prefetch(self, info: TensorInfo) -> None:
-        info.file.prefetch(info)
-
     def close(self) -> None:
         for f in self.files:
             f.close()

@@ -131,17 +131,14 @@ class Engine:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _read_host(self, inp, info):
+    def _read_host(self, info):
         """A CPU tensor over the bytes of `info` (in the input's checkpoint or its adapter)."""
         try:
-            if info.file is not None:
-                return info.file.view(info)
-            return inp.model.checkpoint.read(info)
+            return info.file.view(info)
         except ModelError:
             raise
         except (OSError, ValueError, RuntimeError) as e:
-            where = info.file.path if info.file is not None else inp.model.folder
-            raise ModelError(f"{where}: cannot read tensor {info.name}: {e}") from None
+            raise ModelError(f"{info.file.path}: cannot read tensor {info.name}: {e}") from None
 
     def _stage(self, task: Task):
         """The task's inputs as (tensor, {patch part: tensor}) on the math device."""
@@ -152,8 +149,8 @@ class Engine:
                 for key in ("replace", "a", "b", "bias"):
                     info = getattr(inp.patch, key)
                     if info is not None:
-                        parts[key] = self._to_device(self._read_host(inp, info))
-            staged.append((self._to_device(self._read_host(inp, inp.info)), parts))
+                        parts[key] = self._to_device(self._read_host(info))
+            staged.append((self._to_device(self._read_host(inp.info)), parts))
         return staged
 
     def _to_device(self, host):
@@ -168,8 +165,7 @@ class Engine:
     def _prefetch(self, task: Task) -> None:
         for inp in task.inputs:
             for info in [inp.info, *(inp.patch.tensors if inp.patch else ())]:
-                if info.file is not None:
-                    info.file.prefetch(info)
+                info.file.prefetch(info)
 
     def _early_release(self, task: Task):
         """Drop one input's pages once the math is done with it (CPU; the views stay valid)."""
@@ -178,18 +174,14 @@ class Engine:
 
         def release(index: int) -> None:
             inp = task.inputs[index]
-            if inp.patch is None and inp.info.file is not None:
+            if inp.patch is None:
                 inp.info.file.release(inp.info)
 
         return release
 
     def _releases(self, task: Task):
-        out = []
-        for inp in task.inputs:
-            for info in [inp.info, *(inp.patch.tensors if inp.patch else ())]:
-                if info.file is not None:
-                    out.append(lambda info=info: info.file.release(info))
-        return out
+        return [lambda info=info: info.file.release(info)
+                for inp in task.inputs for info in [inp.info, *(inp.patch.tensors if inp.patch else ())]]
 
     # -- math -------------------------------------------------------------------------------
 

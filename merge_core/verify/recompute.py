@@ -31,7 +31,7 @@ def measure_overflow(folder, stats: dict[str, Stats], allow_pickle: bool = False
     from ..run import Options, build_plan
 
     try:
-        plan = build_plan(text, Options(allow_pickle=allow_pickle, preflight=False))
+        plan = build_plan(text, Options(allow_pickle=allow_pickle))
     except (MergeError, OSError, ValueError):
         return  # the inputs are not at hand: the Inf stays only a likely overflow
     watch = Watch()
