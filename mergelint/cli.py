@@ -23,6 +23,14 @@ def _fail(message: str) -> None:
     click.echo(f"mergelint: {message}", err=True)
 
 
+def _internal_error(e: Exception, where: str = "") -> None:
+    """An unexpected error said in one line; MERGELINT_DEBUG=1 raises it again, with its traceback."""
+    if os.environ.get("MERGELINT_DEBUG"):
+        raise e
+    prefix = f"{where}: " if where else ""
+    _fail(f"{prefix}internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
+
+
 def _needs_merge_extra(e: ImportError) -> str:
     return f"merging needs the `merge` extra (pip install 'mergelint[merge]'): {e}"
 
@@ -145,9 +153,7 @@ def _check_paths(report, paths, fix, select, ignore, online, stdin_filename, con
             code = 2
             continue
         except Exception as e:  # never a traceback for the user; the details on request
-            if os.environ.get("MERGELINT_DEBUG"):
-                raise
-            _fail(f"{path}: internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
+            _internal_error(e, path)
             code = 2
             continue
         report.add(source, diagnostics)
@@ -305,9 +311,7 @@ def plan(config, fmt, device, out_shard_size, list_tensors, online, plot_file) -
         _fail(_needs_merge_extra(e))
         sys.exit(2)
     except Exception as e:  # never a traceback for the user; the details on request
-        if os.environ.get("MERGELINT_DEBUG"):
-            raise
-        _fail(f"{config}: internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
+        _internal_error(e, config)
         sys.exit(2)
     if fmt == "json":
         click.echo(json.dumps(report.as_json(), indent=2, default=str))
@@ -482,12 +486,12 @@ def _merge(text: str, out: str, options, compat, dry_run: bool, json_progress: b
                   else "interrupted; nothing was written to OUT")
         sys.exit(130)
     except Exception as e:  # never a traceback for the user; the details on request
-        if isinstance(e, BrokenPipeError) or os.environ.get("MERGELINT_DEBUG"):
+        if isinstance(e, BrokenPipeError):
             raise  # (a closed stdout ends the command quietly: _Main)
         if isinstance(e, ModuleNotFoundError):  # peft or transformers, imported for some configs only
             _fail(_needs_merge_extra(e))
         else:
-            _fail(f"internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
+            _internal_error(e)
         sys.exit(2)
     finally:  # the command is over: a late SIGTERM no longer raises (a traceback at exit, in a caller)
         signal.signal(signal.SIGTERM, previous_sigterm)
@@ -520,9 +524,7 @@ def verify(folder, fmt, strict, color, reference, atol, allow_pickle) -> None:
     try:
         report = verify_folder(folder, compare=reference, atol=atol, allow_pickle=allow_pickle)
     except Exception as e:  # never a traceback for the user; the details on request
-        if os.environ.get("MERGELINT_DEBUG"):
-            raise
-        _fail(f"{folder}: internal error: {type(e).__name__}: {e} (set MERGELINT_DEBUG=1 for details)")
+        _internal_error(e, folder)
         sys.exit(2)
     results = as_results(report)
     if color is None:
