@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 
+from .evolve.language import GENOME
+from .moe.language import EXPERTS
+
 LIST = "[]"
 
 # --- top-level keys -------------------------------------------------------------------
@@ -29,13 +32,9 @@ EXCLUSIVE_KEYS = (LAYOUT_KEYS, (TOKENIZER_SOURCE, TOKENIZER))
 # Top-level keys that hold one value, not models: written under `parameters:` they are ignored.
 SETTING_KEYS = tuple(k for k in TOP_LEVEL_KEYS if k not in (*LAYOUT_KEYS, "parameters"))
 
-# The top-level keys of mergekit-moe's and mergekit-evolve's configs: those are told to use that tool.
-MOE_KEYS = ("experts", "gate_mode", "experts_per_token", "shared_experts")
-EVOLVE_KEYS = ("genome", "tasks")
-
-# A top-level key that only mergekit's configs have (mergekit-moe's `experts` included, so that
-# a MoE config is checked and told it needs the other tool).
-_SIGNATURE = re.compile(rb"^(" + "|".join((MERGE_METHOD, "slices", MOE_KEYS[0])).encode() + rb")\s*:", re.MULTILINE)
+# A top-level key that only mergekit's configs have: mergekit-yaml's (and so mergekit-multi's),
+# mergekit-moe's `experts` and mergekit-evolve's `genome`.
+_SIGNATURE = re.compile(rb"^(" + "|".join((MERGE_METHOD, "slices", EXPERTS, GENOME)).encode() + rb")\s*:", re.MULTILINE)
 HEAD = 1 << 20  # how much of a file is looked at
 
 

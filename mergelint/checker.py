@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from merge_core.tools import MERGEKIT_YAML_TOOLS, tool_of
+
 from . import suppressions
 from .check_context import CheckContext
 from .config_view import ConfigView
@@ -75,11 +77,12 @@ def _check_source(source: Source, settings: Settings, facts: Facts) -> list[Diag
     # An empty stream (no text, or only comments) is still one (empty) config to judge.
     documents = parse(source) or [YamlDocument(0, None)]
     multi = len(documents) > 1
+    tool = tool_of(source.text, [top_level_keys(d) for d in documents], settings.kind)
     found: list[Diagnostic] = []
     for document in documents:
-        ctx = Context(source, document, None, multi_document=multi, facts=facts)
+        ctx = Context(source, document, None, multi_document=multi, facts=facts, tool=tool)
         root = document.root
-        if root is not None and root.is_map:
+        if root is not None and root.is_map and tool in MERGEKIT_YAML_TOOLS:
             ctx.schema_errors = validate(root)
             ctx.view = ConfigView(root)
         for rule in RULES:
@@ -88,6 +91,11 @@ def _check_source(source: Source, settings: Settings, facts: Facts) -> list[Diag
         found.extend(ctx.diagnostics)
     found = suppressions.apply(source, found, lookup)
     return sorted(_configure(found, settings), key=Diagnostic.sort_key)
+
+
+def top_level_keys(document: YamlDocument) -> list:
+    root = document.root
+    return [k.value for k, _ in root.pairs] if root is not None and root.is_map else []
 
 
 def _configure(diagnostics: list[Diagnostic], settings: Settings) -> list[Diagnostic]:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from merge_core.tools import MERGEKIT_YAML_TOOLS, Tool
+
 from .config_view import ConfigView
 from .diagnostics import Diagnostic, Edit, Fix
 from .document import Node, Range, Source, YamlDocument
@@ -25,10 +27,13 @@ class Needs(Enum):
     """What a rule's check reads; the checker runs it only where that is there."""
 
     DOCUMENT = "document"  # the parsed YAML document, whatever it holds (even nothing)
-    # A mapping at the top level, read as a mergekit-yaml config (`ctx.view`); wrong-tool, which
-    # runs first, clears the view of another tool's config.
+    # A mapping at the top level, read as a mergekit-yaml config (`ctx.view`, set for mergekit-yaml
+    # and mergekit-multi documents); wrong-tool, which runs first, clears it for a foreign file.
     CONFIG = "config"
     MODEL_FACTS = "model facts"  # the config and the models' own files (`ctx.facts`)
+
+
+ALL_TOOLS = tuple(Tool)
 
 
 @dataclass
@@ -36,7 +41,8 @@ class Rule:
     """One rule: a stable code and name, a default severity, what it needs and its docs.
 
     `docs` is the rule module's docstring (what it checks, why it matters, a bad
-    and a good example); `check` is filled in by the module with `@RULE.checker`.
+    and a good example); `check` is filled in by the module with `@RULE.checker`;
+    `tools` are the kinds of file it checks (merge_core.tools).
     """
 
     code: str
@@ -46,6 +52,7 @@ class Rule:
     docs: str = ""
     aliases: tuple[str, ...] = ()
     needs: Needs = Needs.CONFIG
+    tools: tuple[Tool, ...] = MERGEKIT_YAML_TOOLS
     check: Callable[["Context"], None] | None = field(default=None, repr=False)
 
     @property
@@ -58,6 +65,8 @@ class Rule:
         return fn
 
     def applies(self, ctx: "Context") -> bool:
+        if ctx.tool not in self.tools:
+            return False
         if self.needs is Needs.DOCUMENT:
             return True
         return ctx.view is not None and (self.needs is Needs.CONFIG or ctx.facts is not None)
@@ -72,6 +81,7 @@ class Context:
     view: ConfigView | None
     schema_errors: list = field(default_factory=list)
     multi_document: bool = False
+    tool: Tool = Tool.YAML  # the whole file's (merge_core.tools.tool_of)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Model facts (merge_core.inspect behind a per-check memo); None: no model checks.
     facts: "Facts | None" = None

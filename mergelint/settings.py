@@ -2,7 +2,8 @@
 
 Keys: `select` and `ignore` (rule names or codes: a list, or a comma-separated string),
 `severity` (a table of rule -> error|warning|info, any case), `online` (allow network
-metadata). The CLI, the language server and the pre-commit hook all read them through
+metadata), `kind` (yaml, moe, multi or evolve: the mergekit command every config it covers is for, as a
+`# mergelint: tool=` comment sets it for one file). The CLI, the language server and the pre-commit hook all read them through
 `load`; the editor's own settings go through the same `read_table`.
 """
 
@@ -19,6 +20,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from merge_core.language import PYPROJECT, SETTINGS_FILES
+from merge_core.tools import TOOL_NAMES
 
 from .diagnostics import SEVERITIES
 
@@ -39,6 +41,7 @@ class Settings:
     ignore: tuple[str, ...] = ()
     severity: tuple[tuple[str, str], ...] = ()
     online: bool = False
+    kind: str | None = None
     origin: str | None = None
 
     def merged(self, select=(), ignore=(), online=None, severity=()) -> "Settings":
@@ -55,7 +58,7 @@ class Settings:
         )
 
 
-KEYS = ("select", "ignore", "severity", "online")
+KEYS = ("select", "ignore", "severity", "online", "kind")
 _SEVERITY_FORM = f"'severity' must map rule names to {', '.join(SEVERITIES[:-1])} or {SEVERITIES[-1]}"
 
 
@@ -98,6 +101,11 @@ def read_table(table: dict) -> tuple[dict, list[str]]:
             found["online"] = table["online"]
         else:
             problems.append("'online' must be true or false")
+    if "kind" in table:
+        if table["kind"] in TOOL_NAMES:
+            found["kind"] = table["kind"]
+        else:
+            problems.append(f"'kind' must be one of {', '.join(TOOL_NAMES)}, not {table['kind']!r}")
     return found, problems
 
 

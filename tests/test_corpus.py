@@ -6,7 +6,7 @@ $MERGELINT_CORPUS (default: the shared folder beside the checkout).
 - OK, INFO: no error.
 - BROKEN: an error or warning from the rule(s) naming the cause.
 - SUSPECT: at least one warning (from the rule naming the cause).
-- NOT-MERGEKIT-YAML: wrong-tool, or several documents linted one by one.
+- NOT-MERGEKIT-YAML: wrong-tool, or recognised as another mergekit command's config.
 - TEMPLATE: checked without crashing.
 
 Causes that can only be known from model facts (another architecture, an adapter
@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from checker_support import CORPUS
-from mergelint.checker import check_source, read_source
+from merge_core.tools import Tool, tool_of
+from mergelint.checker import check_source, read_source, top_level_keys
 from mergelint.document import parse
 
 
@@ -62,7 +63,6 @@ EXPECTED = {
     ],
     "leliuga__cohere-configurations__models__psyonic-cetacean-20B__README.md__yaml-block-1": ["yaml-syntax"],
     "vitus9988__KRX_competition__mergekit_config": ["unknown-parameter"],
-    "Crystalcareai__BTX__mergekit": ["wrong-tool"],
     "vfcarida__Athena-reasoning-sandbox__configs__merge_config": ["wrong-tool"],
 }
 
@@ -118,7 +118,7 @@ def test_corpus_config(name):
     elif status == "SUSPECT":
         assert expected or _key(name) in NEEDS_FACTS, "every SUSPECT config names its cause"
     elif status == "NOT-MERGEKIT-YAML":
-        assert "wrong-tool" in reported or len(parse(source)) > 1
+        assert "wrong-tool" in reported or tool_of(source.text, [top_level_keys(d) for d in parse(source)]) is not Tool.YAML
     else:
         assert status == "TEMPLATE", status
 

@@ -87,7 +87,7 @@ def test_the_checker_runs_a_rule_only_where_what_it_needs_is_there():
     assert [r.name for r in RULES if not r.applies(without_facts)] == list(MODEL_FACT_RULES)
     not_a_config = Context(source, document, None, facts=Facts(Inspector(str(ROOT))))
     assert [r.name for r in RULES if r.applies(not_a_config)] == [r.name for r in RULES if r.needs is Needs.DOCUMENT]
-    assert {r.name for r in RULES if r.needs is Needs.DOCUMENT} == {"yaml-syntax", "invalid-value"}
+    assert {r.name for r in RULES if r.needs is Needs.DOCUMENT} == {"yaml-syntax", "wrong-tool", "invalid-value"}
     # A top-level list is no config: no rule that reads one runs (they would fail on it).
     assert rules_of(check_text("- merge_method: linear\n")) == ["invalid-value"]
 

@@ -1,51 +1,48 @@
 """## What it does
-Recognises files that are configs of another mergekit tool, or of no mergekit tool at
-all: a mergekit-moe config (`experts`, `gate_mode`), a mergekit-evolve config
-(`genome`, `tasks`), with or without a `merge_method:` beside them, or a file whose
-shape is foreign to mergekit-yaml.
+Reports a file that no mergekit command reads as it is written: a `# mergelint: tool=`
+comment that names no tool, or a file shaped like no mergekit config (`models` written as
+a mapping beside top-level keys mergekit-yaml does not have).
+
+mergelint recognises the four kinds of mergekit config from their keys: mergekit-yaml
+(`merge_method` and `models`/`slices`), mergekit-moe (`experts`, `gate_mode`),
+mergekit-multi (several `---` documents, or a `name:`) and mergekit-evolve (`genome`,
+`tasks`). A `# mergelint: tool=yaml|moe|multi|evolve` comment, or the `tool` setting,
+says which one a file is when its keys do not.
 
 ## Why is this bad?
-`mergekit-yaml` rejects them only with "merge_method Field required" (or ignores most
-of the file), which does not say that the file belongs to another command.
+mergekit rejects such a file only with "merge_method Field required" (or ignores most
+of it), which does not say what the file was meant to be.
 
 ## Example
 ```yaml
-base_model: org/base
-gate_mode: hidden
-experts:
-  - source_model: org/expert
+# mergelint: tool=mergekit-moe
+models:
+  expert_a: org/a
+  expert_b: org/b
+routing: top2
 ```
 
-Use instead: run it with `mergekit-moe`, or write a `mergekit-yaml` config with
-`merge_method` and `models`/`slices`.
+Use instead: `# mergelint: tool=moe`, and the keys of the command the file is for.
 """
 
-from merge_core.language import EVOLVE_KEYS, LAYOUT_KEYS, MOE_KEYS
+from merge_core.tools import TOOL_NAMES, Tool, declared
 
-from ..rule import Context, Rule
+from ..document import Range
+from ..rule import ALL_TOOLS, Context, Needs, Rule
+from ..suggest import closest
 from ..validate import IssueKind
 
-RULE = Rule("ML002", "wrong-tool", "error", "The file is a config for another tool")
+RULE = Rule("ML002", "wrong-tool", "error", "The file is no mergekit command's config", needs=Needs.DOCUMENT,
+            tools=ALL_TOOLS)
+
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    view = ctx.view
-    root = view.root
-    keys = [k for k, _ in root.pairs]
-    # A merge_method beside experts or genome does not make a mergekit-yaml config: only
-    # models, slices or modules to merge do.
-    merges = view.method_node is not None and any(root.get(k) is not None for k in LAYOUT_KEYS)
-    if not merges:
-        moe = [k for k in keys if k.value in MOE_KEYS]
-        if moe:
-            ctx.report(RULE, moe[0], "this is a mergekit-moe config (experts, gate_mode): run it with mergekit-moe, not mergekit-yaml")
-            ctx.view = None
-            return
-        evolve = [k for k in keys if k.value in EVOLVE_KEYS]
-        if evolve:
-            ctx.report(RULE, evolve[0], "this is a mergekit-evolve config (genome, tasks): run it with mergekit-evolve")
-            ctx.view = None
-            return
+    if ctx.document.index == 0:
+        _check_comment(ctx)
+    root = ctx.document.root
+    if ctx.tool is not Tool.YAML or ctx.view is None:
+        return
     models = root.get("models")
     unknown = [i for i in ctx.schema_errors if i.kind is IssueKind.UNKNOWN_KEY and len(i.path) == 1]
     if models is not None and models.is_map and len(unknown) >= 2:
@@ -57,3 +54,16 @@ def check(ctx: Context) -> None:
             "are not mergekit's; mergekit-yaml would reject it",
         )
         ctx.view = None
+
+
+def _check_comment(ctx: Context) -> None:
+    written = declared(ctx.source.text)
+    if written is None or written[0] in TOOL_NAMES:
+        return
+    name, offset = written
+    start = ctx.source.position(offset)
+    end = ctx.source.position(offset + len(name))
+    meant = closest(name.removeprefix("mergekit-"), TOOL_NAMES)
+    hint = f" (did you mean '{meant}'?)" if meant else ""
+    ctx.report(RULE, Range(start, end),
+               f"'{name}' is not a tool mergelint knows{hint}: write one of {', '.join(TOOL_NAMES)}")

@@ -23,9 +23,9 @@ models:
 ```
 """
 
-from ..rule import Context, Needs, Rule
+from ..rule import ALL_TOOLS, Context, Needs, Rule
 
-RULE = Rule("ML001", "yaml-syntax", "error", "The file is not valid YAML", needs=Needs.DOCUMENT)
+RULE = Rule("ML001", "yaml-syntax", "error", "The file is not valid YAML", needs=Needs.DOCUMENT, tools=ALL_TOOLS)
 
 
 @RULE.checker

@@ -1,0 +1,1 @@
+"""mergekit-evolve: its config language (`language.py`)."""

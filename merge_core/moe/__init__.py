@@ -1,0 +1,1 @@
+"""mergekit-moe: its config language (`language.py`)."""

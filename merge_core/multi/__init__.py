@@ -1,0 +1,1 @@
+"""mergekit-multi: its config language (`language.py`)."""
