@@ -65,14 +65,18 @@ def llama_tensors(geo: dict):
     yield "lm_head.weight", (v, h)
 
 
-def write_model(folder: str, geo: dict, seed: int, base: str | None = None, noise: float = 0.02):
-    """A bf16 checkpoint in 2 GB shards; a fine-tune is its base plus small noise."""
+def write_model(folder: str, geo: dict, seed: int, base: str | None = None, noise: float = 0.02,
+                device: str = "cpu"):
+    """A bf16 checkpoint in 2 GB shards; a fine-tune is its base plus small noise.
+
+    `device`: where the random numbers are drawn (bench/gpu draws them on the GPU: other values
+    from the same seed, the same shapes and scales)."""
     import torch
     from safetensors import safe_open
     from safetensors.torch import save_file
 
     os.makedirs(folder, exist_ok=True)
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator(device=device).manual_seed(seed)
     config = {
         "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": geo["hidden"],
         "intermediate_size": geo["intermediate"], "num_hidden_layers": geo["layers"],
@@ -102,7 +106,7 @@ def write_model(folder: str, geo: dict, seed: int, base: str | None = None, nois
 
     for name, shape in llama_tensors(geo):
         if base is None:
-            t = torch.randn(shape, generator=g) * (1.0 if len(shape) == 1 else 0.02)
+            t = torch.randn(shape, generator=g, device=device) * (1.0 if len(shape) == 1 else 0.02)
             if len(shape) == 1:
                 t = t * 0.1 + 1
         else:
@@ -111,8 +115,8 @@ def write_model(folder: str, geo: dict, seed: int, base: str | None = None, nois
             else:
                 with safe_open(os.path.join(base, base_index[name]), "pt") as bf:
                     b = bf.get_tensor(name)
-            t = b.float() + torch.randn(shape, generator=g) * noise * 0.02
-        shard[name] = t.to(torch.bfloat16).contiguous()
+            t = b.to(device).float() + torch.randn(shape, generator=g, device=device) * noise * 0.02
+        shard[name] = t.to(torch.bfloat16).cpu().contiguous()
         size += shard[name].numel() * 2
         if size > 2e9:
             flush()
@@ -254,16 +258,23 @@ def math_floor(config_text: str, case: str) -> float:
     return total
 
 
-def build_models(folder: str, size: str) -> dict[str, str]:
-    """The base, two fine-tunes and a LoRA of one size in `folder` (kept there for later runs)."""
-    geo = SIZES[size]
+def build_models(folder: str, size: str, *, geo: dict | None = None, device: str = "cpu",
+                 keys: tuple[str, ...] = ("base", "a", "b", "lora")) -> dict[str, str]:
+    """The base, two fine-tunes and a LoRA of one size in `folder` (kept there for later runs).
+
+    `geo` (default SIZES[size]), `device` (where the numbers are drawn) and `keys` (a subset of
+    the four, the base always built) are for bench/gpu."""
+    geo = geo or SIZES[size]
     models = {k: os.path.join(folder, k) for k in ("base", "a", "b", "lora")}
-    if not os.path.exists(os.path.join(models["lora"], "adapter_config.json")):
+    done = ["adapter_config.json"] if keys[-1] == "lora" else ["model.safetensors", "model.safetensors.index.json"]
+    if not any(os.path.exists(os.path.join(models[keys[-1]], name)) for name in done):  # written last
         t = time.perf_counter()
-        write_model(models["base"], geo, 0)
-        write_model(models["a"], geo, 1, base=models["base"])
-        write_model(models["b"], geo, 2, base=models["base"])
-        write_lora(models["lora"], geo, 3)
+        write_model(models["base"], geo, 0, device=device)
+        for seed, key in ((1, "a"), (2, "b")):
+            if key in keys:
+                write_model(models[key], geo, seed, base=models["base"], device=device)
+        if "lora" in keys:
+            write_lora(models["lora"], geo, 3)
         print(f"[{size}] built models in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     return models
 
