@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -332,6 +333,7 @@ def main() -> None:
            "MERGELINT_CACHE_DIR": os.path.join(work, "cache"),
            "PYTHONPATH": os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)}
     result = header(args)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout's TERM still saves what was measured
     try:
         measure(args, work, env, result, start)
     finally:
