@@ -10,14 +10,16 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from test_merge_cli import invoke, linear  # noqa: E402
-from test_merge_methods import two  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+from test_merge_methods import two  # noqa: E402  (only pytest: bench/gpu/run.sh --tests carries no hypothesis)
+
+from mergelint.cli import main  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
                                 reason="needs a CUDA device: torch.cuda.is_available() is False")
 
 CASES = {
-    "linear": lambda zoo, dtype: linear(zoo, dtype=dtype),
+    "linear": lambda zoo, dtype: two(zoo, "linear", dtype=dtype),
     "ties": lambda zoo, dtype: two(zoo, "ties", "density: 0.3", base=zoo.c, dtype=dtype),
 }
 
@@ -27,7 +29,7 @@ CASES = {
 def test_cuda_output_equals_cpu_output(zoo, cfg, tmp_path, tensors_of, case, dtype):
     path = cfg(CASES[case](zoo, dtype))
     for device in ("cpu", "cuda"):
-        result = invoke(path, tmp_path / device, "--device", device)
+        result = CliRunner().invoke(main, ["run", str(path), str(tmp_path / device), "--device", device])
         assert result.exit_code == 0, result.output
     cpu, cuda = tensors_of(tmp_path / "cpu"), tensors_of(tmp_path / "cuda")
     assert set(cuda) == set(cpu)
