@@ -143,6 +143,11 @@ def input_folders(cfg: MergeConfig) -> list[tuple[str, str]]:
             refs.append(source if isinstance(source, ModelReference) else reference_from_value(source))
         except ModelReferenceError:
             pass  # build_plan reports it
+    return reference_folders(refs)
+
+
+def reference_folders(refs: list[ModelReference]) -> list[tuple[str, str]]:
+    """(label, path) of the folders `refs` are read from (see input_folders); mergekit-moe's run shares it."""
     found = []
     for ref in refs:
         for p in (ref.model, ref.lora):

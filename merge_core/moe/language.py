@@ -26,3 +26,5 @@ DEFAULT_EXPERTS_PER_TOKEN = 2
 PROMPTLESS_GATE_MODE = "random"
 # The flag that lets every expert be the same model.
 ALLOW_ALL_SAME_FLAG = "--i-understand-this-is-not-useful-without-training"
+# What mergekit-moe saves of the config beside the model (--write-model-card).
+SAVED_MOE_CONFIG = "mergekit_moe_config.yml"

@@ -1,0 +1,154 @@
+"""`mergelint run` of a mergekit-moe config: the MoE model mergekit-moe 0.1.5 builds, into OUT.
+
+The same steps in the same order as `mergekit/scripts/moe.py: build` (seed, tokenizer, router
+weights, config.json, then the tensors), so the random draws of the gates and the expert noise
+match mergekit's under the same seed. OUT is checked, assembled and published by output_dir as
+for a mergekit-yaml run; tensors are streamed one group at a time into the shard writer.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+
+from ..checkpoint import Checkpoint, locate, read_json
+from ..errors import ConfigError, MergeError
+from ..language import MODEL_CONFIG, TOKENIZER_CONFIG
+from ..output_dir import Interrupted, Output
+from ..run import Options, Result, _version, reference_folders
+from .architectures import MoeShape, NoArchitecture, OutputArchitecture, select
+from .config import MoeConfig, parse_moe, refusal
+from .gates import EMBED_WEIGHT, UNIFORM_RANDOM, gate_vectors, load_tokenizer
+from .language import PROMPTLESS_GATE_MODE, SAVED_MOE_CONFIG
+from .tensors import Sources, groups_for
+
+# mergekit's dtype_from_name accepts these (and int64, which no weight here would want).
+DTYPES = ("bfloat16", "float16", "float32", "float64")
+
+
+class Model:
+    def __init__(self, ref, options: Options):
+        if ref.lora is not None:
+            raise ConfigError(f"{ref}: a LoRA on a mergekit-moe model is not supported by mergelint run")
+        self.folder = locate(ref.model, "model", online=options.online, allow_pickle=options.allow_pickle)
+        path = os.path.join(self.folder, MODEL_CONFIG)
+        self.config = read_json(path) if os.path.exists(path) else {}
+        self.checkpoint = Checkpoint(self.folder, str(ref.model), allow_pickle=options.allow_pickle)
+
+
+def run_moe(config_text: str, out: str, options: Options, *, allow_all_same: bool = False,
+            on_progress=None) -> Result:
+    """Build into OUT. Ctrl-C or SIGTERM comes out as output_dir.Interrupted, saying what OUT holds."""
+    cfg = parse_moe(config_text)
+    if options.dtype:
+        cfg = replace(cfg, dtype=options.dtype)
+    if cfg.dtype is not None and cfg.dtype.removeprefix("torch.") not in DTYPES:
+        raise ConfigError(f"dtype: {cfg.dtype!r} is not one of {', '.join(DTYPES)}")
+    why = refusal(cfg, allow_all_same)
+    if why:
+        raise ConfigError(why)
+    output = Output(out, reference_folders(cfg.models()), options.force)
+    try:
+        return _build(cfg, config_text, output, options, on_progress)
+    except KeyboardInterrupt as e:
+        raise (e if isinstance(e, Interrupted) else output.interrupted()) from None
+
+
+def _shape(cfg: MoeConfig, models: dict) -> MoeShape:
+    kind = lambda ref: str(models[ref].config.get("model_type", ""))  # noqa: E731
+    return MoeShape(kind(cfg.base), tuple(kind(e.model) for e in cfg.experts),
+                    tuple(kind(e.model) for e in cfg.shared), tuple(bool(e.positive or e.negative) for e in cfg.shared),
+                    tuple(bool(e.positive) for e in cfg.shared), cfg.gate_mode)
+
+
+def _architecture(cfg: MoeConfig, models: dict) -> OutputArchitecture:
+    try:
+        return select(_shape(cfg, models), cfg.architecture)
+    except NoArchitecture as e:
+        reasons = "; ".join(f"{name}: {why}" for name, why in e.reasons.items())
+        raise ConfigError(f"{e}{f' ({reasons})' if reasons else ''}") from None
+
+
+def _sources(cfg: MoeConfig, models: dict, options: Options, tokenizer):
+    """The gates (drawn first, as mergekit does), then everything the tensors are made from."""
+    from .out_config import base_dtype
+
+    base = models[cfg.base]
+    embed = lambda: base.checkpoint.tensors[EMBED_WEIGHT].file.view(base.checkpoint.tensors[EMBED_WEIGHT])  # noqa: E731
+    gates = gate_vectors(cfg, base.folder, base.config, tokenizer, embed, options.device)
+    out_dtype = cfg.dtype.removeprefix("torch.") if cfg.dtype else base_dtype(base.folder)
+    pairs = lambda experts: [(e, models[e.model].checkpoint) for e in experts]  # noqa: E731
+    return Sources(base.checkpoint, pairs(cfg.experts), pairs(cfg.shared), base.config, out_dtype, gates)
+
+
+def _build(cfg: MoeConfig, config_text: str, output: Output, options: Options, on_progress) -> Result:
+    import torch
+
+    notes = output.clean_stale()
+    models = {ref: Model(ref, options) for ref in cfg.models()}
+    try:
+        architecture = _architecture(cfg, models)
+        if options.seed is not None:  # mergekit's --random-seed: transformers' set_seed, torch's part of it
+            torch.manual_seed(options.seed)
+        base = models[cfg.base]
+        has_tokenizer = os.path.isfile(os.path.join(base.folder, TOKENIZER_CONFIG))
+        prompts = cfg.gate_mode not in (PROMPTLESS_GATE_MODE, UNIFORM_RANDOM)
+        tokenizer = load_tokenizer(base.folder) if has_tokenizer or prompts else None
+        src = _sources(cfg, models, options, tokenizer)
+        groups = groups_for(architecture.name, src)
+        notes.append(f"output architecture: {architecture.name}")
+        return _write(cfg, config_text, output, options, architecture, src, groups, tokenizer, notes, on_progress)
+    finally:
+        for m in models.values():
+            m.checkpoint.close()
+
+
+def _stream(groups, writer, watch, on_progress) -> None:
+    from ..execute import Progress
+
+    progress = Progress(total=sum(len(g.outputs) for g in groups), bytes_total=writer.total,
+                        started=time.monotonic())
+    for group in groups:
+        for out, tensor in zip(group.outputs, group.make()):
+            watch(out.name, tensor, tensor)
+            writer.write(out.name, tensor)
+            progress.done += 1
+            progress.bytes_done += tensor.numel() * tensor.element_size()
+            if on_progress is not None:
+                on_progress(progress)
+
+
+def _write(cfg, config_text, output, options, architecture, src, groups, tokenizer, notes, on_progress) -> Result:
+    from ..verify import Watch, before_publishing
+    from ..write import Entry, ShardWriter
+    from .out_config import write_config
+
+    folder = output.create()
+    try:
+        writer = ShardWriter(folder, [Entry(o.name, o.shape, o.dtype) for g in groups for o in g.outputs],
+                             options.out_shard_size)
+        watch = Watch()
+        try:
+            _stream(groups, writer, watch, on_progress)
+        finally:
+            writer.abort()
+        files = writer.finish({"mergelint_version": _version()})
+        write_config(architecture.name, src.base.folder, cfg, src.out_dtype, folder)
+        if options.copy_tokenizer:
+            if tokenizer is None:
+                notes.append("the base model has no tokenizer files to copy")
+            else:
+                tokenizer.save_pretrained(folder)
+        if options.write_model_card:  # mergekit-moe writes the config only, no README
+            with open(os.path.join(folder, SAVED_MOE_CONFIG), "w", encoding="utf-8") as f:
+                f.write(config_text)
+        verification = before_publishing(folder, watch, options.allow_nonfinite)
+        output.publish(_version())
+    except OSError as e:  # a full disk or a folder gone while writing
+        output.discard()
+        raise MergeError(f"{e.filename or output.path}: {e.strerror or e}; {output.left_as_it_was()}") from None
+    except BaseException:
+        output.discard()
+        raise
+    return Result(output.path, files, sum(len(g.outputs) for g in groups), writer.total, notes, verification)

@@ -1,0 +1,115 @@
+"""`mergelint run` of mergekit-moe configs against mergekit-moe 0.1.5 itself, on tiny models made here.
+
+Both run in this process from the same seed (mergekit's --random-seed seeds torch's global
+generator; mergelint seeds it the same way and draws in mergekit's order), so the random
+gates and the expert noise are the same draws.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from conftest import compare, make_llama
+
+torch = pytest.importorskip("torch")
+
+PROMPTS = {"a": ("_tok_20 _tok_21", None), "b": ("_tok_5 _tok_9 _tok_12", "_tok_30"), "c": ("_tok_40 _tok_41", None), "d": ("_tok_7", "_tok_50 _tok_3")}
+
+
+@pytest.fixture(scope="module")
+def experts(tmp_path_factory):
+    root = tmp_path_factory.mktemp("moe_zoo")
+    return {name: make_llama(root / name, seed) for name, seed in (("a", 31), ("b", 32), ("c", 33), ("d", 34))}
+
+
+def moe_config(models: dict, gate_mode: str, names=("b", "c"), *, shared=None, extra: str = "", **expert_keys) -> str:
+    lines = [f"base_model: {models['a']}", f"gate_mode: {gate_mode}", extra, "experts:"]
+    for name in names:
+        positive, negative = PROMPTS[name]
+        lines += [f"  - source_model: {models[name]}", f"    positive_prompts: [{positive!r}]"]
+        lines += [f"    negative_prompts: [{negative!r}]"] if negative else []
+        lines += [f"    {k}: {v}" for k, v in expert_keys.get(name, {}).items()]
+    if shared is not None:
+        model, prompted = shared
+        lines += ["shared_experts:", f"  - source_model: {models[model]}"]
+        lines += [f"    positive_prompts: [{PROMPTS[model][0]!r}]"] if prompted else []
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def run_mergekit_moe(tmp_path, monkeypatch):
+    """mergekit-moe's build, in-process, seeded as its --random-seed seeds."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    pytest.importorskip("mergekit")
+    import yaml
+    from mergekit.merge import MergeOptions
+    from mergekit.moe.config import MoEMergeConfig
+    from mergekit.scripts.moe import build
+
+    def run(config: str, seed: int | None = 7, name: str = "mk", allow_all_same: bool = False) -> str:
+        out = str(tmp_path / name)
+        options = MergeOptions(random_seed=seed, quiet=True, copy_tokenizer=True, device="cpu")
+        options.apply_global_options()
+        build(MoEMergeConfig.model_validate(yaml.safe_load(config)), out, options, device="cpu",
+              allow_all_same=allow_all_same)
+        return out
+
+    return run
+
+
+@pytest.fixture
+def run_moe(tmp_path):
+    from merge_core.moe.build import run_moe
+    from merge_core.run import Options
+
+    def run(config: str, seed: int | None = 7, name: str = "ml", **options) -> str:
+        out = str(tmp_path / name)
+        run_moe(config, out, Options(seed=seed, **options))
+        return out
+
+    return run
+
+
+def _json(folder: str, name: str = "config.json") -> dict:
+    with open(os.path.join(folder, name), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def same_model(ours: str, theirs: str, atol: float = 0.0) -> float:
+    """config.json equal, every tensor equal within atol; the largest difference found."""
+    assert _json(ours) == _json(theirs)
+    a, b = compare(ours, theirs, exact=atol == 0.0, atol=atol)
+    return max(((a[k].double() - b[k].double()).abs().max().item() for k in a if a[k].numel()), default=0.0)
+
+
+@pytest.mark.parametrize("gate_mode", ["cheap_embed", "random", "uniform_random"])
+def test_mixtral_gates_match_mergekit(experts, run_mergekit_moe, run_moe, gate_mode):
+    config = moe_config(experts, gate_mode, ("b", "c", "d"))
+    assert same_model(run_moe(config), run_mergekit_moe(config)) == 0.0
+
+
+@pytest.mark.parametrize("gate_mode", ["hidden", "hidden_avg", "hidden_last"])
+def test_mixtral_hidden_gates_match_mergekit(experts, run_mergekit_moe, run_moe, gate_mode):
+    config = moe_config(experts, gate_mode, ("b", "c"))
+    assert same_model(run_moe(config), run_mergekit_moe(config)) == 0.0
+
+
+def test_noise_and_residual_scale_match_mergekit(experts, run_mergekit_moe, run_moe):
+    config = moe_config(experts, "random", ("b", "c"), b={"noise_scale": 0.05, "residual_scale": 0.5},
+                        c={"residual_scale": 2.0})
+    assert same_model(run_moe(config, seed=3), run_mergekit_moe(config, seed=3)) == 0.0
+
+
+def test_qwen_moe_with_shared_expert_matches_mergekit(experts, run_mergekit_moe, run_moe):
+    config = moe_config(experts, "cheap_embed", ("b", "c"), shared=("a", True), extra="dtype: bfloat16",
+                        c={"noise_scale": 0.01})
+    assert same_model(run_moe(config), run_mergekit_moe(config)) == 0.0
+
+
+def test_deepseek_moe_with_promptless_shared_expert_matches_mergekit(experts, run_mergekit_moe, run_moe):
+    config = moe_config(experts, "uniform_random", ("b", "c"), shared=("a", False), extra="experts_per_token: 1",
+                        c={"noise_scale": 0.02})
+    assert same_model(run_moe(config), run_mergekit_moe(config)) == 0.0
