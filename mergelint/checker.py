@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from merge_core.tools import MERGEKIT_YAML_TOOLS, tool_of
+from merge_core.tools import MERGEKIT_YAML_TOOLS, Tool, tool_of
 
 from . import suppressions
 from .check_context import CheckContext
@@ -77,7 +77,7 @@ def _check_source(source: Source, settings: Settings, facts: Facts) -> list[Diag
     # An empty stream (no text, or only comments) is still one (empty) config to judge.
     documents = parse(source) or [YamlDocument(0, None)]
     multi = len(documents) > 1
-    tool = tool_of(source.text, [top_level_keys(d) for d in documents], settings.kind)
+    tool = _tool(source, documents, settings)
     found: list[Diagnostic] = []
     for document in documents:
         ctx = Context(source, document, None, multi_document=multi, facts=facts, tool=tool)
@@ -91,6 +91,15 @@ def _check_source(source: Source, settings: Settings, facts: Facts) -> list[Diag
         found.extend(ctx.diagnostics)
     found = suppressions.apply(source, found, lookup)
     return sorted(_configure(found, settings), key=Diagnostic.sort_key)
+
+
+def _tool(source: Source, documents: list[YamlDocument], settings: Settings) -> Tool:
+    return tool_of(source.text, [top_level_keys(d) for d in documents], settings.kind)
+
+
+def source_tool(source: Source, settings: Settings = Settings()) -> Tool:
+    """The mergekit command `source` is for, as the check decides it (`run` dispatches on it)."""
+    return _tool(source, parse(source) or [YamlDocument(0, None)], settings)
 
 
 def top_level_keys(document: YamlDocument) -> list:

@@ -13,6 +13,8 @@ import sys
 import click
 
 from merge_core.language import FLOAT_DTYPES
+from merge_core.moe.language import ALLOW_ALL_SAME_FLAG
+from merge_core.tools import Tool
 
 from . import __version__
 from .mergekit_flags import mergekit_options
@@ -360,16 +362,21 @@ def plan(config, fmt, device, out_shard_size, list_tensors, online, plot_file) -
               help="Preflight: the memory the merge may use (default: what the system has available).")
 @click.option("--max-disk", metavar="SIZE", default=None,
               help="Preflight: the disk OUT may use (default: the free space where OUT will be).")
+@click.option(ALLOW_ALL_SAME_FLAG, "allow_all_same", is_flag=True,
+              help="mergekit-moe configs: allow every expert to be the same model (to train the result).")
 @mergekit_options
 def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_size, allow_crimes, online,
         allow_pickle, unsafe_truncate_embeddings, mergekit_sort, json_progress, allow_nonfinite, no_preflight,
-        max_memory, max_disk, **mergekit) -> None:
+        max_memory, max_disk, allow_all_same, **mergekit) -> None:
     """Lint CONFIG, then merge it into the folder OUT (needs the `merge` extra: torch, safetensors).
+    A mergekit-moe config is built as mergekit-moe builds it (the MoE needs transformers too).
 
     mergekit-yaml's options are accepted too (see mergelint/mergekit_flags.py)."""
+    from .checker import source_tool
     from .mergekit_flags import resolve
 
     source, settings = _read_for_run(config, online)
+    moe = source_tool(source, settings) is Tool.MOE
     compat = resolve(mergekit, device, seed)
     for line in [] if compat.quiet else compat.ignored:
         _fail(line)
@@ -400,7 +407,15 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
                       write_model_card=compat.write_model_card, allow_nonfinite=allow_nonfinite,
                       preflight=not no_preflight, max_memory=_size_or_exit("--max-memory", max_memory),
                       max_disk=_size_or_exit("--max-disk", max_disk))
-    _merge(source.text, out, options, compat, dry_run, json_progress)
+    _merge(source.text, out, options, compat, dry_run, json_progress, _moe_runner(allow_all_same) if moe else None)
+
+
+def _moe_runner(allow_all_same: bool):
+    """`run`'s merge for a mergekit-moe config: the MoE build, with mergekit-moe's flag."""
+    from merge_core.moe.build import run_moe
+
+    return lambda text, out, options, on_progress: run_moe(text, out, options, allow_all_same=allow_all_same,
+                                                           on_progress=on_progress)
 
 
 def _read_for_run(config: str, online):
@@ -432,8 +447,9 @@ def _lint(source, settings, quiet: bool = False, *, for_run: bool = True, refusi
         sys.exit(1)
 
 
-def _merge(text: str, out: str, options, compat, dry_run: bool, json_progress: bool) -> None:
-    """The plan (--dry-run: printed) or the merge into OUT, with each way it can end said truthfully."""
+def _merge(text: str, out: str, options, compat, dry_run: bool, json_progress: bool, moe=None) -> None:
+    """The plan (--dry-run: printed) or the merge into OUT, with each way it can end said truthfully;
+    `moe`: the mergekit-moe build that replaces the plan and merge (no --dry-run plan for it yet)."""
     import signal
 
     from merge_core.errors import MergeError
@@ -459,6 +475,9 @@ def _merge(text: str, out: str, options, compat, dry_run: bool, json_progress: b
     previous_sigterm = signal.signal(signal.SIGTERM, stop)
     result = None
     try:
+        if dry_run and moe is not None:
+            _fail("--dry-run: mergelint has no plan report for mergekit-moe configs yet")
+            sys.exit(2)
         if dry_run:  # the same report as `mergelint plan`, with every tensor listed
             report = make_report(text, options)
             click.echo(render(report, device=options.device, tensors=True))
@@ -466,7 +485,12 @@ def _merge(text: str, out: str, options, compat, dry_run: bool, json_progress: b
                 click.echo(f"mergelint: note: {note}", err=True)
             return
         progress = JsonLines() if json_progress else (Bar() if sys.stderr.isatty() and not compat.quiet else None)
-        result = run_merge(text, out, options, on_progress=progress, on_plan=notes)
+        if moe is not None:
+            result = moe(text, out, options, progress)
+            for note in [] if compat.quiet else result.notes:
+                click.echo(f"mergelint: note: {note}", err=True)
+        else:
+            result = run_merge(text, out, options, on_progress=progress, on_plan=notes)
         if not compat.quiet:
             findings = _verified(result)
             click.echo(f"mergelint: wrote {result.tensors} tensors ({result.bytes_written / 1e9:.2f} GB) "

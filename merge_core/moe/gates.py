@@ -70,6 +70,7 @@ def _base_model(folder: str, device: str):
     import torch
     import transformers
 
+    transformers.utils.logging.disable_progress_bar()  # mergelint's own progress is the one shown
     # bfloat16, as mergekit loads it: the router rows carry its rounding
     return transformers.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.bfloat16, device_map=device,
                                                              low_cpu_mem_usage=True)

@@ -84,5 +84,5 @@ def write_config(architecture: str, base_folder: str, cfg: MoeConfig, out_dtype:
         return
     out = (_mixtral if architecture == "Mixtral" else _qwen)(base, cfg)
     if out_dtype is not None or architecture == "Mixtral":  # Mixtral's is set even when None
-        out.torch_dtype = getattr(torch, out_dtype) if out_dtype else None
+        out.dtype = getattr(torch, out_dtype) if out_dtype else None  # mergekit's torch_dtype, by its new name
     out.save_pretrained(folder)

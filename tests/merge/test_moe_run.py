@@ -113,3 +113,40 @@ def test_deepseek_moe_with_promptless_shared_expert_matches_mergekit(experts, ru
     config = moe_config(experts, "uniform_random", ("b", "c"), shared=("a", False), extra="experts_per_token: 1",
                         c={"noise_scale": 0.02})
     assert same_model(run_moe(config), run_mergekit_moe(config)) == 0.0
+
+
+@pytest.mark.parametrize("shape", ["mixtral", "qwen_own_shared_model"])
+def test_output_loads_and_runs_with_transformers(experts, run_moe, shape):
+    """The output is a model transformers builds and runs; the Qwen MoE's shared expert here is a
+    model of its own, which mergekit-moe 0.1.5 cannot load (it opens only the base and the experts)."""
+    from transformers import AutoModelForCausalLM
+
+    config = (moe_config(experts, "hidden", ("b", "c", "d")) if shape == "mixtral"
+              else moe_config(experts, "cheap_embed", ("b", "c"), shared=("d", True)))
+    model = AutoModelForCausalLM.from_pretrained(run_moe(config))
+    logits = model(torch.tensor([[1, 5, 9, 40]])).logits
+    assert logits.shape == (1, 4, 64) and torch.isfinite(logits).all()
+
+
+def test_cli_runs_moe_and_refuses_as_mergekit(experts, tmp_path):
+    from click.testing import CliRunner
+
+    from mergelint.cli import main
+
+    good = tmp_path / "moe.yml"
+    good.write_text(moe_config(experts, "random", ("b", "c")))
+    same = tmp_path / "same.yml"
+    same.write_text(moe_config(experts, "cheap_embed", ("b", "b")).replace(PROMPTS["b"][1], "_tok_31", 1))
+    runner = CliRunner()
+    done = runner.invoke(main, ["run", str(good), str(tmp_path / "out"), "--random-seed", "1"])
+    assert done.exit_code == 0, done.output
+    assert "output architecture: Mixtral" in done.output
+    assert {"config.json", "model.safetensors", "mergekit_moe_config.yml", "tokenizer.json"} <= set(
+        os.listdir(tmp_path / "out"))
+    inside_input = runner.invoke(main, ["run", str(good), os.path.join(experts["b"], "out")])
+    assert inside_input.exit_code == 2, inside_input.output
+    refused = runner.invoke(main, ["run", str(same), str(tmp_path / "out2")])
+    assert refused.exit_code == 1 and "All of your expert models are the same" in refused.output
+    allowed = runner.invoke(main, ["run", str(same), str(tmp_path / "out2"),
+                                   "--i-understand-this-is-not-useful-without-training"])
+    assert allowed.exit_code == 0, allowed.output
