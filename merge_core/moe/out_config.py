@@ -1,5 +1,5 @@
 """config.json of the MoE output, made as mergekit-moe 0.1.5 makes it (`_generate_config` of
-`moe/mixtral.py`, `qwen.py`, `deepseek.py`): through transformers' own config classes where
+`moe/mixtral.py`, `qwen.py`, `qwen3.py`, `deepseek.py`): through transformers' own config classes where
 mergekit uses them, so the written keys (save_pretrained's difference from the class defaults)
 are the same; DeepSeek's is a plain dict dumped with indent 4, as mergekit writes it.
 """
@@ -51,6 +51,19 @@ def _qwen(base, cfg: MoeConfig):
     return out
 
 
+def _qwen3(base, cfg: MoeConfig):
+    from transformers.models.qwen3_moe import Qwen3MoeConfig
+
+    out = Qwen3MoeConfig(**base.to_dict())
+    out.architectures = ["Qwen3MoeForCausalLM"]
+    out.num_experts = len(cfg.experts)
+    out.num_experts_per_tok = cfg.experts_per_token or 2
+    out.decoder_sparse_step = 1
+    out.norm_topk_prob = True
+    out.moe_intermediate_size = out.intermediate_size
+    return out
+
+
 def _deepseek(base, cfg: MoeConfig) -> dict:
     shared = len(cfg.shared)
     res = base.to_dict()
@@ -82,7 +95,7 @@ def write_config(architecture: str, base_folder: str, cfg: MoeConfig, out_dtype:
         with open(os.path.join(folder, MODEL_CONFIG), "w", encoding="utf-8") as f:
             json.dump(out, f, indent=4)
         return
-    out = (_mixtral if architecture == "Mixtral" else _qwen)(base, cfg)
+    out = {"Mixtral": _mixtral, "Qwen MoE": _qwen, "Qwen3 MoE": _qwen3}[architecture](base, cfg)
     if out_dtype is not None or architecture == "Mixtral":  # Mixtral's is set even when None
         out.dtype = getattr(torch, out_dtype) if out_dtype else None  # mergekit's torch_dtype, by its new name
     out.save_pretrained(folder)

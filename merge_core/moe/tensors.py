@@ -1,7 +1,7 @@
 """Every output tensor of a mergekit-moe build, per output architecture, in mergekit 0.1.5's order.
 
 The order is mergekit's own (its architecture tables: `mistral.json`, `llama.json`, `qwen2.json`,
-then the expert and router loops of `moe/mixtral.py`, `qwen.py`, `deepseek.py`), because the
+`qwen3.json`, then the expert and router loops of `moe/mixtral.py`, `qwen.py`, `deepseek.py`, `qwen3.py`), because the
 expert noise is drawn from the global torch generator tensor by tensor: the same order gives the
 same draws under the same seed. Each group says its outputs' names, shapes and dtypes before
 anything is read (the shard headers are written first) and makes its tensors when called.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..checkpoint import Checkpoint
-from ..errors import ConfigError, ModelError
+from ..errors import ModelError
 from .config import Expert
 
 # mergekit's layer templates, in its order ("mlp." names are the expert weights).
@@ -26,8 +26,13 @@ QWEN2_LAYER = ("input_layernorm.weight", "mlp.down_proj.weight", "mlp.gate_proj.
                "self_attn.v_proj.bias", "self_attn.v_proj.weight")
 EMBED, NORM, HEAD = "model.embed_tokens.weight", "model.norm.weight", "lm_head.weight"
 OPTIONAL = (HEAD,)  # an untied checkpoint has it; a tied one does not, and none is written
-# Mixtral's fused experts, made from each expert's (gate, down, up), read and noised in that order.
+QWEN3_LAYER = ("input_layernorm.weight", "mlp.down_proj.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
+               "post_attention_layernorm.weight", "self_attn.k_norm.weight", "self_attn.k_proj.weight",
+               "self_attn.q_norm.weight", "self_attn.q_proj.weight", "self_attn.v_proj.weight",
+               "self_attn.o_proj.weight")
+# The fused experts are made from each expert's MLP weights, read and noised in this order.
 MIXTRAL_SOURCES = ("gate_proj", "down_proj", "up_proj")
+QWEN3_SOURCES = ("gate_proj", "up_proj", "down_proj")
 
 
 @dataclass
@@ -117,11 +122,11 @@ def _layer_names(i: int, template: tuple[str, ...]) -> list[str]:
     return [f"model.layers.{i}.{t}" for t in template]
 
 
-def _mixtral_experts(src: Sources, i: int) -> Group:
+def _fused_experts(src: Sources, i: int, order: tuple[str, ...]) -> Group:
     import torch
 
     prefix = f"model.layers.{i}.mlp"
-    first = {p: src.experts[0][1].tensors.get(f"{prefix}.{p}.weight") for p in MIXTRAL_SOURCES}
+    first = {p: src.experts[0][1].tensors.get(f"{prefix}.{p}.weight") for p in order}
     if any(info is None for info in first.values()):
         raise ModelError(f"{src.experts[0][1].label}: layer {i} has no gate_proj, up_proj and down_proj")
     n, (inter, hidden) = len(src.experts), first["gate_proj"].shape
@@ -131,7 +136,7 @@ def _mixtral_experts(src: Sources, i: int) -> Group:
         gate_up, down = [], []
         for expert, checkpoint in src.experts:
             t = {p: noised(_read(checkpoint, f"{prefix}.{p}.weight"), expert, p == "down_proj")
-                 for p in MIXTRAL_SOURCES}
+                 for p in order}
             gate_up.append(torch.cat([t["gate_proj"], t["up_proj"]], dim=0))
             down.append(t["down_proj"])
         return [_finish(torch.stack(gate_up), src.out_dtype), _finish(torch.stack(down), src.out_dtype)]
@@ -140,14 +145,22 @@ def _mixtral_experts(src: Sources, i: int) -> Group:
                   Output(f"{prefix}.experts.down_proj", (n, hidden, inter), dtype)], make)
 
 
-def mixtral(src: Sources) -> list[Group]:
-    """Base weights but the MLPs, then each layer's experts fused as transformers 5 holds them
-    (gate_up_proj: (experts, 2 x intermediate, hidden), down_proj: (experts, hidden, intermediate)),
-    then the routers."""
-    names = [EMBED, *(n for i in range(src.layers) for n in _layer_names(i, LLAMA_LAYER)), NORM, HEAD]
+def _fused(src: Sources, template: tuple[str, ...], order: tuple[str, ...]) -> list[Group]:
+    """Mixtral and Qwen3 MoE: base weights but the MLPs, then each layer's experts fused as
+    transformers 5 holds them (gate_up_proj: (experts, 2 x intermediate, hidden), down_proj:
+    (experts, hidden, intermediate)), then the routers."""
+    names = [EMBED, *(n for i in range(src.layers) for n in _layer_names(i, template)), NORM, HEAD]
     groups = [g for n in names if ".mlp." not in n for g in _copy(src, src.base, n)]
-    groups += [_mixtral_experts(src, i) for i in range(src.layers)]
+    groups += [_fused_experts(src, i, order) for i in range(src.layers)]
     return groups + _routers(src, shared_gate=False)
+
+
+def mixtral(src: Sources) -> list[Group]:
+    return _fused(src, LLAMA_LAYER, MIXTRAL_SOURCES)
+
+
+def qwen3(src: Sources) -> list[Group]:
+    return _fused(src, QWEN3_LAYER, QWEN3_SOURCES)
 
 
 def _per_expert(src: Sources, template: tuple[str, ...], shared_slot: str, base_tensor) -> list[Group]:
@@ -195,11 +208,8 @@ def deepseek(src: Sources) -> list[Group]:
     return groups + _routers(src, shared_gate=False)
 
 
-LAYOUTS = {"Mixtral": mixtral, "Qwen MoE": qwen, "DeepSeek MoE": deepseek}
+LAYOUTS = {"Mixtral": mixtral, "Qwen MoE": qwen, "DeepSeek MoE": deepseek, "Qwen3 MoE": qwen3}
 
 
 def groups_for(architecture: str, src: Sources) -> list[Group]:
-    layout = LAYOUTS.get(architecture)
-    if layout is None:
-        raise ConfigError(f"mergelint run cannot build a {architecture} model yet (mergekit-moe can)")
-    return layout(src)
+    return LAYOUTS[architecture](src)

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from conftest import compare, make_llama
+from conftest import _perturb, compare, make_llama, make_tokenizer
 
 torch = pytest.importorskip("torch")
 
@@ -23,6 +23,19 @@ PROMPTS = {"a": ("_tok_20 _tok_21", None), "b": ("_tok_5 _tok_9 _tok_12", "_tok_
 def experts(tmp_path_factory):
     root = tmp_path_factory.mktemp("moe_zoo")
     return {name: make_llama(root / name, seed) for name, seed in (("a", 31), ("b", 32), ("c", 33), ("d", 34))}
+
+
+def make_qwen3(path, seed: int) -> str:
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    cfg = Qwen3Config(vocab_size=64, hidden_size=32, intermediate_size=64, num_attention_heads=4, num_key_value_heads=2,
+                      head_dim=8, num_hidden_layers=2, tie_word_embeddings=False)
+    torch.manual_seed(seed)
+    model = Qwen3ForCausalLM(cfg)
+    _perturb(model, seed)
+    model.save_pretrained(path)
+    make_tokenizer(path, 64)
+    return str(path)
 
 
 def moe_config(models: dict, gate_mode: str, names=("b", "c"), *, shared=None, extra: str = "", **expert_keys) -> str:
@@ -150,3 +163,13 @@ def test_cli_runs_moe_and_refuses_as_mergekit(experts, tmp_path):
     allowed = runner.invoke(main, ["run", str(same), str(tmp_path / "out2"),
                                    "--i-understand-this-is-not-useful-without-training"])
     assert allowed.exit_code == 0, allowed.output
+
+
+def test_qwen3_moe_matches_mergekit(tmp_path, run_mergekit_moe, run_moe):
+    models = {name: make_qwen3(tmp_path / name, seed) for name, seed in (("a", 41), ("b", 42), ("c", 43))}
+    config = moe_config(models, "hidden", ("b", "c"), b={"noise_scale": 0.03, "residual_scale": 0.7})
+    ours = run_moe(config)
+    assert same_model(ours, run_mergekit_moe(config)) == 0.0
+    from transformers import AutoModelForCausalLM
+
+    assert torch.isfinite(AutoModelForCausalLM.from_pretrained(ours)(torch.tensor([[1, 5, 9]])).logits).all()
