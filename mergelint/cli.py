@@ -377,6 +377,8 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
 
     source, settings = _read_for_run(config, online)
     moe = source_tool(source, settings) is Tool.MOE
+    if moe and out_dtype:  # mergekit-moe has one dtype for everything
+        _fail("--out-dtype has no effect on a mergekit-moe config (--dtype sets its dtype)")
     compat = resolve(mergekit, device, seed)
     for line in [] if compat.quiet else compat.ignored:
         _fail(line)

@@ -134,7 +134,7 @@ def _write(cfg, config_text, output, options, architecture, src, groups, tokeniz
         finally:
             writer.abort()
         files = writer.finish({"mergelint_version": _version()})
-        write_config(architecture.name, src.base.folder, cfg, src.out_dtype, folder)
+        write_config(architecture, src.base.folder, cfg, src.out_dtype, folder)
         if options.copy_tokenizer:
             if tokenizer is None:
                 notes.append("the base model has no tokenizer files to copy")
