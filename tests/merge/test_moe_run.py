@@ -92,8 +92,9 @@ def _json(folder: str, name: str = "config.json") -> dict:
 
 
 def same_model(ours: str, theirs: str, atol: float = 0.0) -> float:
-    """config.json equal, every tensor equal within atol; the largest difference found."""
+    """config.json and the tokenizer's config equal, every tensor equal within atol; the largest difference."""
     assert _json(ours) == _json(theirs)
+    assert _json(ours, "tokenizer_config.json") == _json(theirs, "tokenizer_config.json")
     a, b = compare(ours, theirs, exact=atol == 0.0, atol=atol)
     return max(((a[k].double() - b[k].double()).abs().max().item() for k in a if a[k].numel()), default=0.0)
 
@@ -136,7 +137,9 @@ def test_output_loads_and_runs_with_transformers(experts, run_moe, shape):
 
     config = (moe_config(experts, "hidden", ("b", "c", "d")) if shape == "mixtral"
               else moe_config(experts, "cheap_embed", ("b", "c"), shared=("d", True)))
-    model = AutoModelForCausalLM.from_pretrained(run_moe(config))
+    out = run_moe(config, out_shard_size=20_000)  # several shards and their index
+    assert os.path.exists(os.path.join(out, "model.safetensors.index.json"))
+    model = AutoModelForCausalLM.from_pretrained(out)
     logits = model(torch.tensor([[1, 5, 9, 40]])).logits
     assert logits.shape == (1, 4, 64) and torch.isfinite(logits).all()
 
