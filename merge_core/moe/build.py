@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ..checkpoint import Checkpoint, locate, read_json
 from ..errors import ConfigError, MergeError
@@ -19,15 +19,17 @@ from ..output_dir import Interrupted, Output
 from ..run import Options, Result, _version, reference_folders
 from .architectures import MoeShape, NoArchitecture, OutputArchitecture, select
 from .config import MoeConfig, parse_moe, refusal
-from .gates import EMBED_WEIGHT, UNIFORM_RANDOM, gate_vectors, load_tokenizer
+from .gates import EMBED_WEIGHT, UNIFORM_RANDOM, degenerate_layers, gate_vectors, load_tokenizer
 from .language import PROMPTLESS_GATE_MODE, SAVED_MOE_CONFIG
-from .tensors import Sources, groups_for
+from .tensors import Sources, groups_for, read
 
 # mergekit's dtype_from_name accepts these (and int64, which no weight here would want).
 DTYPES = ("bfloat16", "float16", "float32", "float64")
 
 
-class Model:
+class MoeInput:
+    """One model the build reads: its folder, config.json and tensors."""
+
     def __init__(self, ref, options: Options):
         if ref.lora is not None:
             raise ConfigError(f"{ref}: a LoRA on a mergekit-moe model is not supported by mergelint run")
@@ -75,8 +77,8 @@ def _sources(cfg: MoeConfig, models: dict, options: Options, tokenizer):
     from .out_config import base_dtype
 
     base = models[cfg.base]
-    embed = lambda: base.checkpoint.tensors[EMBED_WEIGHT].file.view(base.checkpoint.tensors[EMBED_WEIGHT])  # noqa: E731
-    gates = gate_vectors(cfg, base.folder, base.config, tokenizer, embed, options.device)
+    gates = gate_vectors(cfg, base.folder, base.config, tokenizer, lambda: read(base.checkpoint, EMBED_WEIGHT),
+                         options.device)
     out_dtype = cfg.dtype.removeprefix("torch.") if cfg.dtype else base_dtype(base.folder)
     pairs = lambda experts: [(e, models[e.model].checkpoint) for e in experts]  # noqa: E731
     return Sources(base.checkpoint, pairs(cfg.experts), pairs(cfg.shared), base.config, out_dtype, gates)
@@ -86,7 +88,7 @@ def _build(cfg: MoeConfig, config_text: str, output: Output, options: Options, o
     import torch
 
     notes = output.clean_stale()
-    models = {ref: Model(ref, options) for ref in cfg.models()}
+    models = {ref: MoeInput(ref, options) for ref in cfg.models()}
     try:
         architecture = _architecture(cfg, models)
         if options.seed is not None:  # mergekit's --random-seed: transformers' set_seed, torch's part of it
@@ -96,9 +98,10 @@ def _build(cfg: MoeConfig, config_text: str, output: Output, options: Options, o
         prompts = cfg.gate_mode not in (PROMPTLESS_GATE_MODE, UNIFORM_RANDOM)
         tokenizer = load_tokenizer(base.folder) if has_tokenizer or prompts else None
         src = _sources(cfg, models, options, tokenizer)
-        groups = groups_for(architecture.name, src)
         notes.append(f"output architecture: {architecture.name}")
-        return _write(cfg, config_text, output, options, architecture, src, groups, tokenizer, notes, on_progress)
+        notes += _gate_notes(src.gates)
+        job = Job(cfg, config_text, architecture, src, groups_for(architecture.name, src), tokenizer, notes)
+        return _write(job, output, options, on_progress)
     finally:
         for m in models.values():
             m.checkpoint.close()
@@ -119,30 +122,52 @@ def _stream(groups, writer, watch, on_progress) -> None:
                 on_progress(progress)
 
 
-def _write(cfg, config_text, output, options, architecture, src, groups, tokenizer, notes, on_progress) -> Result:
+def _gate_notes(gates) -> list[str]:
+    layers = degenerate_layers(gates)
+    if not layers:
+        return []
+    which = "every layer" if len(layers) == gates.shape[0] else f"layer(s) {', '.join(map(str, layers))}"
+    return [f"{which}: degenerate routing parameters, the prompts may be too similar (some experts will be "
+            "underused)"]
+
+
+@dataclass
+class Job:
+    """What the writing step needs: the config, its text and architecture, the sources, the groups."""
+
+    cfg: MoeConfig
+    config_text: str
+    architecture: OutputArchitecture
+    src: Sources
+    groups: list
+    tokenizer: object
+    notes: list[str]
+
+
+def _write(job: Job, output: Output, options: Options, on_progress) -> Result:
     from ..verify import Watch, before_publishing
     from ..write import Entry, ShardWriter
     from .out_config import write_config
 
     folder = output.create()
     try:
-        writer = ShardWriter(folder, [Entry(o.name, o.shape, o.dtype) for g in groups for o in g.outputs],
+        writer = ShardWriter(folder, [Entry(o.name, o.shape, o.dtype) for g in job.groups for o in g.outputs],
                              options.out_shard_size)
         watch = Watch()
         try:
-            _stream(groups, writer, watch, on_progress)
+            _stream(job.groups, writer, watch, on_progress)
         finally:
             writer.abort()
         files = writer.finish({"mergelint_version": _version()})
-        write_config(architecture, src.base.folder, cfg, src.out_dtype, folder)
+        write_config(job.architecture, job.src.base.folder, job.cfg, job.src.out_dtype, folder)
         if options.copy_tokenizer:
-            if tokenizer is None:
-                notes.append("the base model has no tokenizer files to copy")
+            if job.tokenizer is None:
+                job.notes.append("the base model has no tokenizer files to copy")
             else:
-                tokenizer.save_pretrained(folder)
+                job.tokenizer.save_pretrained(folder)
         if options.write_model_card:  # mergekit-moe writes the config only, no README
             with open(os.path.join(folder, SAVED_MOE_CONFIG), "w", encoding="utf-8") as f:
-                f.write(config_text)
+                f.write(job.config_text)
         verification = before_publishing(folder, watch, options.allow_nonfinite)
         output.publish(_version())
     except OSError as e:  # a full disk or a folder gone while writing
@@ -151,4 +176,4 @@ def _write(cfg, config_text, output, options, architecture, src, groups, tokeniz
     except BaseException:
         output.discard()
         raise
-    return Result(output.path, files, sum(len(g.outputs) for g in groups), writer.total, notes, verification)
+    return Result(output.path, files, sum(len(g.outputs) for g in job.groups), writer.total, job.notes, verification)

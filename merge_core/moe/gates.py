@@ -100,3 +100,11 @@ def gate_vectors(cfg: MoeConfig, base_folder: str, base_config: dict, tokenizer,
         states /= states.norm(p=2, dim=-1, keepdim=True).clamp(min=1e-8)
         rows.append(states)
     return torch.stack(rows, dim=0).permute(1, 0, 2)
+
+
+def degenerate_layers(gates, threshold: float = 5.0) -> list[int]:
+    """Layers whose router rows are nearly dependent (mergekit's warn_degenerate_gates test): the
+    prompts do not tell those experts apart, and some will be underused."""
+    import torch
+
+    return [i for i in range(gates.shape[0]) if torch.linalg.cond(gates[i].float().cpu()) > threshold]

@@ -62,7 +62,8 @@ class Sources:
         return self.config["num_hidden_layers"]
 
 
-def _read(checkpoint: Checkpoint, name: str):
+def read(checkpoint: Checkpoint, name: str):
+    """A view of one tensor of a checkpoint, or ModelError naming what is missing."""
     info = checkpoint.tensors.get(name)
     if info is None:
         raise ModelError(f"{checkpoint.label}: no tensor {name} (mergekit-moe needs it)")
@@ -135,7 +136,7 @@ def _fused_experts(src: Sources, i: int, order: tuple[str, ...]) -> Group:
     def make():
         gate_up, down = [], []
         for expert, checkpoint in src.experts:
-            t = {p: noised(_read(checkpoint, f"{prefix}.{p}.weight"), expert, p == "down_proj")
+            t = {p: noised(read(checkpoint, f"{prefix}.{p}.weight"), expert, p == "down_proj")
                  for p in order}
             gate_up.append(torch.cat([t["gate_proj"], t["up_proj"]], dim=0))
             down.append(t["down_proj"])

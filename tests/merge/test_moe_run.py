@@ -16,7 +16,8 @@ from conftest import _perturb, compare, make_llama, make_tokenizer
 
 torch = pytest.importorskip("torch")
 
-PROMPTS = {"a": ("_tok_20 _tok_21", None), "b": ("_tok_5 _tok_9 _tok_12", "_tok_30"), "c": ("_tok_40 _tok_41", None), "d": ("_tok_7", "_tok_50 _tok_3")}
+PROMPTS = {"a": ("_tok_20 _tok_21", None), "b": ("_tok_5 _tok_9 _tok_12", "_tok_30"), "c": ("_tok_40 _tok_41", None),
+           "d": ("_tok_7", "_tok_50 _tok_3")}  # (positive, negative) per model
 
 
 @pytest.fixture(scope="module")
