@@ -177,3 +177,13 @@ def test_qwen3_moe_matches_mergekit(tmp_path, run_mergekit_moe, run_moe):
     from transformers import AutoModelForCausalLM
 
     assert torch.isfinite(AutoModelForCausalLM.from_pretrained(ours)(torch.tensor([[1, 5, 9]])).logits).all()
+
+
+def test_a_failed_build_leaves_out_as_it_was(experts, tmp_path, run_moe):
+    """Infinite noise makes a non-finite model: verification refuses it and OUT is never created."""
+    from merge_core.errors import MergeError
+
+    config = moe_config(experts, "random", ("b", "c"), b={"noise_scale": ".inf"})
+    with pytest.raises(MergeError, match="not finite"):
+        run_moe(config, name="refused")
+    assert not [p for p in os.listdir(tmp_path) if "refused" in p]
