@@ -413,11 +413,15 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
 
 
 def _moe_runner(allow_all_same: bool):
-    """`run`'s merge for a mergekit-moe config: the MoE build, with mergekit-moe's flag."""
-    from merge_core.moe.build import run_moe
+    """`run`'s merge for a mergekit-moe config: the MoE build (or its --dry-run), with mergekit-moe's flag."""
+    from types import SimpleNamespace
 
-    return lambda text, out, options, on_progress: run_moe(text, out, options, allow_all_same=allow_all_same,
-                                                           on_progress=on_progress)
+    from merge_core.moe.build import describe, run_moe
+
+    return SimpleNamespace(
+        run=lambda text, out, options, on_progress: run_moe(text, out, options, allow_all_same=allow_all_same,
+                                                            on_progress=on_progress),
+        describe=lambda text, options: describe(text, options, allow_all_same))
 
 
 def _read_for_run(config: str, online):
@@ -451,7 +455,7 @@ def _lint(source, settings, quiet: bool = False, *, for_run: bool = True, refusi
 
 def _merge(text: str, out: str, options, compat, dry_run: bool, json_progress: bool, moe=None) -> None:
     """The plan (--dry-run: printed) or the merge into OUT, with each way it can end said truthfully;
-    `moe`: the mergekit-moe build that replaces the plan and merge (no --dry-run plan for it yet)."""
+    `moe`: the mergekit-moe build (run, describe) that replaces the plan and the merge."""
     import signal
 
     from merge_core.errors import MergeError
@@ -477,9 +481,9 @@ def _merge(text: str, out: str, options, compat, dry_run: bool, json_progress: b
     previous_sigterm = signal.signal(signal.SIGTERM, stop)
     result = None
     try:
-        if dry_run and moe is not None:
-            _fail("--dry-run: mergelint has no plan report for mergekit-moe configs yet")
-            sys.exit(2)
+        if dry_run and moe is not None:  # the MoE's architecture and tensors, from headers
+            click.echo("\n".join(moe.describe(text, options)))
+            return
         if dry_run:  # the same report as `mergelint plan`, with every tensor listed
             report = make_report(text, options)
             click.echo(render(report, device=options.device, tensors=True))
@@ -488,7 +492,7 @@ def _merge(text: str, out: str, options, compat, dry_run: bool, json_progress: b
             return
         progress = JsonLines() if json_progress else (Bar() if sys.stderr.isatty() and not compat.quiet else None)
         if moe is not None:
-            result = moe(text, out, options, progress)
+            result = moe.run(text, out, options, progress)
             for note in [] if compat.quiet else result.notes:
                 click.echo(f"mergelint: note: {note}", err=True)
         else:

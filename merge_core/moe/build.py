@@ -17,9 +17,10 @@ from ..errors import ConfigError, MergeError
 from ..language import MODEL_CONFIG, TOKENIZER_CONFIG
 from ..output_dir import Interrupted, Output
 from ..run import Options, Result, _version, reference_folders
+from ..write import Entry
 from .architectures import MoeShape, NoArchitecture, OutputArchitecture, select
 from .config import MoeConfig, parse_moe, refusal
-from .gates import EMBED_WEIGHT, UNIFORM_RANDOM, degenerate_layers, gate_vectors, load_tokenizer
+from .gates import EMBED_WEIGHT, GATE_DTYPES, UNIFORM_RANDOM, degenerate_layers, gate_vectors, gated, load_tokenizer
 from .language import PROMPTLESS_GATE_MODE, SAVED_MOE_CONFIG
 from .tensors import Sources, groups_for, read
 
@@ -42,6 +43,15 @@ class MoeInput:
 def run_moe(config_text: str, out: str, options: Options, *, allow_all_same: bool = False,
             on_progress=None) -> Result:
     """Build into OUT. Ctrl-C or SIGTERM comes out as output_dir.Interrupted, saying what OUT holds."""
+    cfg = _read(config_text, options, allow_all_same)
+    output = Output(out, reference_folders(cfg.models()), options.force)
+    try:
+        return _build(cfg, config_text, output, options, on_progress)
+    except KeyboardInterrupt as e:
+        raise (e if isinstance(e, Interrupted) else output.interrupted()) from None
+
+
+def _read(config_text: str, options: Options, allow_all_same: bool) -> MoeConfig:
     cfg = parse_moe(config_text)
     if options.dtype:
         cfg = replace(cfg, dtype=options.dtype)
@@ -50,11 +60,7 @@ def run_moe(config_text: str, out: str, options: Options, *, allow_all_same: boo
     why = refusal(cfg, allow_all_same)
     if why:
         raise ConfigError(why)
-    output = Output(out, reference_folders(cfg.models()), options.force)
-    try:
-        return _build(cfg, config_text, output, options, on_progress)
-    except KeyboardInterrupt as e:
-        raise (e if isinstance(e, Interrupted) else output.interrupted()) from None
+    return cfg
 
 
 def _shape(cfg: MoeConfig, models: dict) -> MoeShape:
@@ -72,16 +78,37 @@ def _architecture(cfg: MoeConfig, models: dict) -> OutputArchitecture:
         raise ConfigError(f"{e}{f' ({reasons})' if reasons else ''}") from None
 
 
-def _sources(cfg: MoeConfig, models: dict, options: Options, tokenizer):
-    """The gates (drawn first, as mergekit does), then everything the tensors are made from."""
+def _sources(cfg: MoeConfig, models: dict, options: Options, tokenizer, describe: bool = False) -> Sources:
+    """The gates (drawn first, as mergekit does; not when only describing), then everything the
+    tensors are made from."""
     from .out_config import base_dtype
 
     base = models[cfg.base]
-    gates = gate_vectors(cfg, base.folder, base.config, tokenizer, lambda: read(base.checkpoint, EMBED_WEIGHT),
-                         options.device)
+    gates = None if describe else gate_vectors(cfg, base.folder, base.config, tokenizer,
+                                               lambda: read(base.checkpoint, EMBED_WEIGHT), options.device)
+    gate_dtype = str(gates.dtype).removeprefix("torch.") if gates is not None else GATE_DTYPES.get(cfg.gate_mode,
+                                                                                                   "float32")
     out_dtype = cfg.dtype.removeprefix("torch.") if cfg.dtype else base_dtype(base.folder)
     pairs = lambda experts: [(e, models[e.model].checkpoint) for e in experts]  # noqa: E731
-    return Sources(base.checkpoint, pairs(cfg.experts), pairs(cfg.shared), base.config, out_dtype, gates)
+    return Sources(base.checkpoint, pairs(cfg.experts), pairs(cfg.shared), base.config, out_dtype,
+                   len(gated(cfg)), gate_dtype, gates)
+
+
+def describe(config_text: str, options: Options, allow_all_same: bool = False) -> list[str]:
+    """`run --dry-run` of a mergekit-moe config: the architecture and every output tensor, from
+    headers alone (no weight read, no gate computed)."""
+    cfg = _read(config_text, options, allow_all_same)
+    models = {ref: MoeInput(ref, options) for ref in cfg.models()}
+    try:
+        architecture = _architecture(cfg, models)
+        groups = groups_for(architecture.name, _sources(cfg, models, options, None, describe=True))
+    finally:
+        for m in models.values():
+            m.checkpoint.close()
+    outputs = [o for g in groups for o in g.outputs]
+    total = sum(Entry(o.name, o.shape, o.dtype).nbytes for o in outputs)
+    return [f"mergekit-moe: {architecture.name}, {len(cfg.experts)} experts, gate_mode {cfg.gate_mode}; "
+            f"{len(outputs)} tensors, {total / 1e9:.2f} GB", *(f"{o.name} {list(o.shape)} {o.dtype}" for o in outputs)]
 
 
 def _build(cfg: MoeConfig, config_text: str, output: Output, options: Options, on_progress) -> Result:
@@ -146,7 +173,7 @@ class Job:
 
 def _write(job: Job, output: Output, options: Options, on_progress) -> Result:
     from ..verify import Watch, before_publishing
-    from ..write import Entry, ShardWriter
+    from ..write import ShardWriter
     from .out_config import write_config
 
     folder = output.create()

@@ -17,6 +17,8 @@ from .language import PROMPTLESS_GATE_MODE
 UNIFORM_RANDOM = "uniform_random"
 CHEAP_EMBED = "cheap_embed"
 EMBED_WEIGHT = "model.embed_tokens.weight"
+# The dtype of the router rows before the output cast: the base model runs in bfloat16 for these.
+GATE_DTYPES = {"hidden": "bfloat16", "hidden_avg": "bfloat16", "hidden_last": "bfloat16"}
 
 
 def gated(cfg: MoeConfig) -> tuple[Expert, ...]:

@@ -55,7 +55,9 @@ class Sources:
     shared: list[tuple[Expert, Checkpoint]]
     config: dict  # the base's config.json
     out_dtype: str | None  # None: every tensor keeps its dtype, as mergekit's .to(dtype=None)
-    gates: object  # (layers, gated experts, hidden) tensor from gates.gate_vectors
+    gate_rows: int  # router rows per layer: the gated experts (gates.gated)
+    gate_dtype: str  # the dtype gates.gate_vectors gives
+    gates: object = None  # its (layers, gate_rows, hidden) tensor; None for a description only
 
     @property
     def layers(self) -> int:
@@ -107,15 +109,15 @@ def _copy(src: Sources, checkpoint: Checkpoint, name: str, out_name: str | None 
 
 def _routers(src: Sources, shared_gate: bool) -> list[Group]:
     groups = []
-    routed = len(src.experts)
+    routed, hidden, dtype = len(src.experts), src.config["hidden_size"], src.out_dtype or src.gate_dtype
     for i in range(src.layers):
-        rows = src.gates[i]
-        parts = [(f"model.layers.{i}.mlp.gate.weight", rows[:routed])]
+        parts = [(f"model.layers.{i}.mlp.gate.weight", slice(0, routed))]
         if shared_gate:
-            parts.append((f"model.layers.{i}.mlp.shared_expert_gate.weight", rows[routed:]))
-        for name, weight in parts:
-            groups.append(Group([Output(name, tuple(weight.shape), src.out_dtype or str(weight.dtype)[6:])],
-                                lambda w=weight: [_finish(w.cpu(), src.out_dtype)]))
+            parts.append((f"model.layers.{i}.mlp.shared_expert_gate.weight", slice(routed, src.gate_rows)))
+        for name, rows in parts:
+            size = len(range(src.gate_rows)[rows])
+            groups.append(Group([Output(name, (size, hidden), dtype)],
+                                lambda i=i, rows=rows: [_finish(src.gates[i][rows].cpu(), src.out_dtype)]))
     return groups
 
 

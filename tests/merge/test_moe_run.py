@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from conftest import _perturb, compare, make_llama, make_tokenizer
+from conftest import _perturb, compare, load_tensors, make_llama, make_tokenizer
 
 torch = pytest.importorskip("torch")
 
@@ -160,6 +160,12 @@ def test_cli_runs_moe_and_refuses_as_mergekit(experts, tmp_path):
     assert "output architecture: Mixtral" in done.output
     assert {"config.json", "model.safetensors", "mergekit_moe_config.yml", "tokenizer.json"} <= set(
         os.listdir(tmp_path / "out"))
+    dry = runner.invoke(main, ["run", str(good), str(tmp_path / "dry"), "--dry-run"])
+    assert dry.exit_code == 0 and not (tmp_path / "dry").exists(), dry.output
+    assert "Mixtral, 2 experts" in dry.output
+    written = load_tensors(str(tmp_path / "out"))
+    listed = {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in dry.output.splitlines()[1:]}
+    assert listed == {n: f"{list(t.shape)} {str(t.dtype)[6:]}" for n, t in written.items()}
     inside_input = runner.invoke(main, ["run", str(good), os.path.join(experts["b"], "out")])
     assert inside_input.exit_code == 2, inside_input.output
     refused = runner.invoke(main, ["run", str(same), str(tmp_path / "out2")])
