@@ -33,7 +33,9 @@ class MoeInput:
 
     def __init__(self, ref, options: Options):
         if ref.lora is not None:
-            raise ConfigError(f"{ref}: a LoRA on a mergekit-moe model is not supported by mergelint run")
+            # mergekit-moe 0.1.5 cannot read one either (its loader asserts "LoRA not merged")
+            raise ConfigError(f"{ref}: mergekit-moe takes no LoRA (model+lora) references; merge the adapter "
+                              "into its model first (e.g. a mergekit-yaml passthrough)")
         self.folder = locate(ref.model, "model", online=options.online, allow_pickle=options.allow_pickle)
         path = os.path.join(self.folder, MODEL_CONFIG)
         self.config = read_json(path) if os.path.exists(path) else {}

@@ -94,6 +94,8 @@ def _json(folder: str, name: str = "config.json") -> dict:
 
 def same_model(ours: str, theirs: str, atol: float = 0.0) -> float:
     """config.json and the tokenizer's config equal, every tensor equal within atol; the largest difference."""
+    ours_only = {".mergelint-output", "mergekit_moe_config.yml"}  # (mergekit's main() writes the latter)
+    assert set(os.listdir(ours)) - ours_only == set(os.listdir(theirs))
     assert _json(ours) == _json(theirs)
     assert _json(ours, "tokenizer_config.json") == _json(theirs, "tokenizer_config.json")
     a, b = compare(ours, theirs, exact=atol == 0.0, atol=atol)
