@@ -80,20 +80,29 @@ def _architecture(cfg: MoeConfig, models: dict) -> OutputArchitecture:
         raise ConfigError(f"{e}{f' ({reasons})' if reasons else ''}") from None
 
 
-def _sources(cfg: MoeConfig, models: dict, options: Options, tokenizer, describe: bool = False) -> Sources:
-    """The gates (drawn first, as mergekit does; not when only describing), then everything the
-    tensors are made from."""
+def _sources(cfg: MoeConfig, models: dict) -> Sources:
+    """Everything the tensors are made from, but the gates (computed once the preflight passes)."""
     from .out_config import base_dtype
 
     base = models[cfg.base]
-    gates = None if describe else gate_vectors(cfg, base.folder, base.config, tokenizer,
-                                               lambda: read(base.checkpoint, EMBED_WEIGHT), options.device)
-    gate_dtype = str(gates.dtype).removeprefix("torch.") if gates is not None else GATE_DTYPES.get(cfg.gate_mode,
-                                                                                                   "float32")
     out_dtype = cfg.dtype.removeprefix("torch.") if cfg.dtype else base_dtype(base.folder)
     pairs = lambda experts: [(e, models[e.model].checkpoint) for e in experts]  # noqa: E731
     return Sources(base.checkpoint, pairs(cfg.experts), pairs(cfg.shared), base.config, out_dtype,
-                   len(gated(cfg)), gate_dtype, gates)
+                   len(gated(cfg)), GATE_DTYPES.get(cfg.gate_mode, "float32"))
+
+
+def _preflight(cfg: MoeConfig, src: Sources, groups, output: Output, options: Options) -> None:
+    """Disk for the output; memory for the largest group with its sources (a layer of fused experts),
+    plus the base model in bfloat16 for the hidden gate modes."""
+    from .. import preflight
+    from ..estimate import Totals
+
+    size = lambda g: sum(Entry(o.name, o.shape, o.dtype).nbytes for o in g.outputs)  # noqa: E731
+    base = sum(i.numel * 2 for i in src.base.tensors.values()) if cfg.gate_mode in GATE_DTYPES else 0
+    total = sum(size(g) for g in groups)
+    totals = Totals(write_bytes=total, disk_bytes=total, peak_memory_bytes=2 * max(map(size, groups)) + base)
+    preflight.check(totals, out=output.path, device=options.device, models=len(cfg.models()),
+                    max_memory=options.max_memory, max_disk=options.max_disk)
 
 
 def describe(config_text: str, options: Options, allow_all_same: bool = False) -> list[str]:
@@ -103,7 +112,7 @@ def describe(config_text: str, options: Options, allow_all_same: bool = False) -
     models = {ref: MoeInput(ref, options) for ref in cfg.models()}
     try:
         architecture = _architecture(cfg, models)
-        groups = groups_for(architecture.name, _sources(cfg, models, options, None, describe=True))
+        groups = groups_for(architecture.name, _sources(cfg, models))
     finally:
         for m in models.values():
             m.checkpoint.close()
@@ -126,10 +135,15 @@ def _build(cfg: MoeConfig, config_text: str, output: Output, options: Options, o
         has_tokenizer = os.path.isfile(os.path.join(base.folder, TOKENIZER_CONFIG))
         prompts = cfg.gate_mode not in (PROMPTLESS_GATE_MODE, UNIFORM_RANDOM)
         tokenizer = load_tokenizer(base.folder) if has_tokenizer or prompts else None
-        src = _sources(cfg, models, options, tokenizer)
+        src = _sources(cfg, models)
+        groups = groups_for(architecture.name, src)
+        if options.preflight:
+            _preflight(cfg, src, groups, output, options)
+        src.gates = gate_vectors(cfg, base.folder, base.config, tokenizer, lambda: read(base.checkpoint, EMBED_WEIGHT),
+                                 options.device)
         notes.append(f"output architecture: {architecture.name}")
         notes += _gate_notes(src.gates)
-        job = Job(cfg, config_text, architecture, src, groups_for(architecture.name, src), tokenizer, notes)
+        job = Job(cfg, config_text, architecture, src, groups, tokenizer, notes)
         return _write(job, output, options, on_progress)
     finally:
         for m in models.values():

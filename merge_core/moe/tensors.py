@@ -56,8 +56,8 @@ class Sources:
     config: dict  # the base's config.json
     out_dtype: str | None  # None: every tensor keeps its dtype, as mergekit's .to(dtype=None)
     gate_rows: int  # router rows per layer: the gated experts (gates.gated)
-    gate_dtype: str  # the dtype gates.gate_vectors gives
-    gates: object = None  # its (layers, gate_rows, hidden) tensor; None for a description only
+    gate_dtype: str  # the dtype gates.gate_vectors gives (gates.GATE_DTYPES)
+    gates: object = None  # its (layers, gate_rows, hidden) tensor, set once the shapes are checked
 
     @property
     def layers(self) -> int:
@@ -117,7 +117,7 @@ def _routers(src: Sources, shared_gate: bool) -> list[Group]:
         for name, rows in parts:
             size = len(range(src.gate_rows)[rows])
             groups.append(Group([Output(name, (size, hidden), dtype)],
-                                lambda i=i, rows=rows: [_finish(src.gates[i][rows].cpu(), src.out_dtype)]))
+                                lambda i=i, rows=rows: [_finish(src.gates[i][rows].cpu(), dtype)]))
     return groups
 
 

@@ -195,3 +195,12 @@ def test_a_failed_build_leaves_out_as_it_was(experts, tmp_path, run_moe):
     with pytest.raises(MergeError, match="not finite"):
         run_moe(config, name="refused")
     assert not [p for p in os.listdir(tmp_path) if "refused" in p]
+
+
+def test_preflight_refuses_before_the_gates(experts, tmp_path, run_moe):
+    from merge_core.preflight import PreflightError
+
+    config = moe_config(experts, "hidden", ("b", "c"))
+    with pytest.raises(PreflightError, match="of disk"):
+        run_moe(config, name="too_big", max_disk=1000)
+    assert not [p for p in os.listdir(tmp_path) if "too_big" in p]
