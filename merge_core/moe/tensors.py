@@ -64,11 +64,15 @@ class Sources:
         return self.config["num_hidden_layers"]
 
 
+def _missing(checkpoint: Checkpoint, name: str) -> ModelError:
+    return ModelError(f"{checkpoint.label}: no tensor {name} (mergekit-moe needs it)")
+
+
 def read(checkpoint: Checkpoint, name: str):
     """A view of one tensor of a checkpoint, or ModelError naming what is missing."""
     info = checkpoint.tensors.get(name)
     if info is None:
-        raise ModelError(f"{checkpoint.label}: no tensor {name} (mergekit-moe needs it)")
+        raise _missing(checkpoint, name)
     return info.file.view(info)
 
 
@@ -96,7 +100,7 @@ def _copy(src: Sources, checkpoint: Checkpoint, name: str, out_name: str | None 
     if info is None:
         if name in OPTIONAL:
             return []
-        raise ModelError(f"{checkpoint.label}: no tensor {name} (mergekit-moe needs it)")
+        raise _missing(checkpoint, name)
 
     def make():
         tensor = info.file.view(info)
@@ -111,13 +115,12 @@ def _routers(src: Sources, shared_gate: bool) -> list[Group]:
     groups = []
     routed, hidden, dtype = len(src.experts), src.config["hidden_size"], src.out_dtype or src.gate_dtype
     for i in range(src.layers):
-        parts = [(f"model.layers.{i}.mlp.gate.weight", slice(0, routed))]
-        if shared_gate:
-            parts.append((f"model.layers.{i}.mlp.shared_expert_gate.weight", slice(routed, src.gate_rows)))
-        for name, rows in parts:
-            size = len(range(src.gate_rows)[rows])
-            groups.append(Group([Output(name, (size, hidden), dtype)],
-                                lambda i=i, rows=rows: [_finish(src.gates[i][rows].cpu(), dtype)]))
+        parts = [(f"model.layers.{i}.mlp.gate.weight", 0, routed)]
+        if shared_gate:  # the shared experts' rows, after the routed ones (none when they are not gated)
+            parts.append((f"model.layers.{i}.mlp.shared_expert_gate.weight", routed, src.gate_rows))
+        for name, start, stop in parts:
+            groups.append(Group([Output(name, (stop - start, hidden), dtype)],
+                                lambda i=i, a=start, b=stop: [_finish(src.gates[i][a:b].cpu(), dtype)]))
     return groups
 
 

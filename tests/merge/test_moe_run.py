@@ -108,9 +108,10 @@ def test_mixtral_gates_match_mergekit(experts, run_mergekit_moe, run_moe, gate_m
     assert same_model(run_moe(config), run_mergekit_moe(config)) == 0.0
 
 
-@pytest.mark.parametrize("gate_mode", ["hidden", "hidden_avg", "hidden_last"])
-def test_mixtral_hidden_gates_match_mergekit(experts, run_mergekit_moe, run_moe, gate_mode):
-    config = moe_config(experts, gate_mode, ("b", "c"))
+@pytest.mark.parametrize(("gate_mode", "dtype"), [("hidden", ""), ("hidden_avg", ""), ("hidden_last", ""),
+                                                   ("hidden", "dtype: bfloat16"), ("cheap_embed", "dtype: float16")])
+def test_mixtral_hidden_gates_match_mergekit(experts, run_mergekit_moe, run_moe, gate_mode, dtype):
+    config = moe_config(experts, gate_mode, ("b", "c"), extra=dtype, b={"noise_scale": 0.1})
     assert same_model(run_moe(config), run_mergekit_moe(config)) == 0.0
 
 
