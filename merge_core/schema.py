@@ -281,6 +281,12 @@ def _defs() -> dict:
     }
 
 
+def reference_defs() -> dict:
+    """The model reference's definitions, for the other tools' schemas that take references."""
+    defs = _defs()
+    return {name: defs[name] for name in ("modelPath", "modelReference")}
+
+
 def _top_level(methods: list[MergeMethod]) -> dict:
     """Each top-level key's schema, in language.TOP_LEVEL_KEYS' order."""
     dtype = {"enum": list(DTYPE_NAMES)}

@@ -12,6 +12,7 @@ from .config_view import ConfigView
 from .diagnostics import Diagnostic
 from .discover import NotARegularFile, open_regular
 from .document import Source, YamlDocument, gc_paused, parse
+from .evolve_view import EvolveView
 from .model_facts import Facts
 from .rule import Context
 from .rules import RULES, lookup
@@ -85,6 +86,9 @@ def _check_source(source: Source, settings: Settings, facts: Facts) -> list[Diag
         if root is not None and root.is_map and tool in MERGEKIT_YAML_TOOLS:
             ctx.schema_errors = validate(root)
             ctx.view = ConfigView(root)
+        elif root is not None and root.is_map and tool is Tool.EVOLVE:
+            ctx.schema_errors = validate(root, tool)
+            ctx.evolve = EvolveView(root)
         for rule in RULES:
             if rule.applies(ctx):
                 rule.check(ctx)

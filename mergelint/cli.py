@@ -247,7 +247,7 @@ def lsp(tcp, stdio) -> None:
 
 
 @main.command()
-@click.option("--write", is_flag=True, help="Update schema/mergekit-config.schema.json instead of printing.")
+@click.option("--write", is_flag=True, help="Update the schema files under schema/ instead of printing.")
 @click.option("--output", default=None, help="The file --write updates.")
 def schema(write, output) -> None:
     """Print the JSON Schema generated from the merge method registry."""

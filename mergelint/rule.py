@@ -11,6 +11,7 @@ from merge_core.tools import MERGEKIT_YAML_TOOLS, Tool
 from .config_view import ConfigView
 from .diagnostics import Diagnostic, Edit, Fix
 from .document import Node, Range, Source, YamlDocument
+from .evolve_view import EvolveView
 
 if TYPE_CHECKING:
     from .model_facts import Facts
@@ -30,7 +31,8 @@ class Needs(Enum):
     # A mapping at the top level, read as a mergekit-yaml config (`ctx.view`, set for mergekit-yaml
     # and mergekit-multi documents); wrong-tool, which runs first, clears it for a foreign file.
     CONFIG = "config"
-    MODEL_FACTS = "model facts"  # the config and the models' own files (`ctx.facts`)
+    MODEL_FACTS = "model facts"  # the config (either view) and the models' own files (`ctx.facts`)
+    EVOLVE = "evolve config"  # a mapping at the top level, read as a mergekit-evolve config (`ctx.evolve`)
 
 
 ALL_TOOLS = tuple(Tool)
@@ -69,7 +71,11 @@ class Rule:
             return False
         if self.needs is Needs.DOCUMENT:
             return True
-        return ctx.view is not None and (self.needs is Needs.CONFIG or ctx.facts is not None)
+        if self.needs is Needs.EVOLVE:
+            return ctx.evolve is not None
+        if self.needs is Needs.MODEL_FACTS:  # over a config of either kind, as `tools` says
+            return (ctx.view is not None or ctx.evolve is not None) and ctx.facts is not None
+        return ctx.view is not None
 
 
 @dataclass
@@ -85,6 +91,7 @@ class Context:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Model facts (merge_core.inspect behind a per-check memo); None: no model checks.
     facts: "Facts | None" = None
+    evolve: EvolveView | None = None  # set instead of `view` for a mergekit-evolve document
 
     def report(
         self,

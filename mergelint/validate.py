@@ -14,6 +14,8 @@ import functools
 import math
 from dataclasses import dataclass, field
 
+from merge_core.tools import Tool
+
 from .document import Node
 
 _TYPE_NAMES = {
@@ -56,18 +58,19 @@ class SchemaIssue:
     options: list = field(default_factory=list)  # allowed keys or values
 
 
-@functools.lru_cache(maxsize=1)
-def schema() -> dict:
-    from merge_core.schema import build_schema
+@functools.lru_cache(maxsize=None)
+def schema(tool: Tool = Tool.YAML) -> dict:
+    """The schema a tool's documents are validated against (mergekit-multi's are mergekit-yaml's)."""
+    from .schema_file import build
 
-    return build_schema()
+    return build(Tool.EVOLVE if tool is Tool.EVOLVE else Tool.YAML)
 
 
-@functools.lru_cache(maxsize=1)
-def _validator():
+@functools.lru_cache(maxsize=None)
+def _validator(tool: Tool):
     import jsonschema_rs
 
-    return jsonschema_rs.validator_for(schema())
+    return jsonschema_rs.validator_for(schema(tool))
 
 
 _AS_IS = (str, int, bool, type(None))
@@ -120,8 +123,8 @@ def locate(root: Node, path) -> tuple[Node | None, Node | None]:
     return node, key
 
 
-def _schema_at(path) -> dict:
-    sub = schema()
+def _schema_at(tool: Tool, path) -> dict:
+    sub = schema(tool)
     for step in path:
         sub = sub[step]
     return sub
@@ -151,26 +154,26 @@ def _where(path) -> str:
     return out or "the document"
 
 
-def validate(root: Node) -> list[SchemaIssue]:
+def validate(root: Node, tool: Tool = Tool.YAML) -> list[SchemaIssue]:
     issues: list[SchemaIssue] = []
     seen: set = set()
-    for error in _validator().iter_errors(to_json(root.value)):
+    for error in _validator(tool).iter_errors(to_json(root.value)):
         path = tuple(error.instance_path)
         kind = type(error.kind).__name__
         signature = (path, kind, str(error.message))
         if signature in seen:
             continue
         seen.add(signature)
-        issues.extend(_issues(root, path, kind, error))
+        issues.extend(_issues(tool, root, path, kind, error))
     return issues
 
 
-def _issues(root: Node, path: tuple, kind: str, error) -> list[SchemaIssue]:
+def _issues(tool: Tool, root: Node, path: tuple, kind: str, error) -> list[SchemaIssue]:
     node, key = locate(root, path)
     where = _where(path)
     schema_path = list(error.schema_path)
     if kind == "AdditionalProperties":
-        allowed = sorted(_schema_at(schema_path[:-1]).get("properties", {}))
+        allowed = sorted(_schema_at(tool, schema_path[:-1]).get("properties", {}))
         out = []
         children = _children(node)
         for name in error.kind.unexpected:
@@ -193,11 +196,11 @@ def _issues(root: Node, path: tuple, kind: str, error) -> list[SchemaIssue]:
         wanted = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in error.kind.types)
         return [SchemaIssue(IssueKind.TYPE, path, node, key, f"{where} must be {wanted}, not {_describe(node)}")]
     if kind == "AnyOf":
-        title = _schema_at(schema_path[:-1]).get("title")
+        title = _schema_at(tool, schema_path[:-1]).get("title")
         wanted = title or "a different kind of value"
         return [SchemaIssue(IssueKind.TYPE, path, node, key, f"{where} must be {wanted}, not {_describe(node)}")]
     if kind in ("OneOfNotValid", "OneOfMultipleValid"):
-        options = [s["required"][0] for s in _schema_at(schema_path) if "required" in s]
+        options = [s["required"][0] for s in _schema_at(tool, schema_path) if "required" in s]
         present = [o for o in options if node is not None and node.is_map and node.get(o) is not None]
         listed = ", ".join(options[:-1]) + " or " + options[-1]
         if present:
@@ -207,7 +210,7 @@ def _issues(root: Node, path: tuple, kind: str, error) -> list[SchemaIssue]:
         message = f"exactly one of {listed} must be given, and not empty"
         return [SchemaIssue(IssueKind.MISSING, path, node, key, message, options=options)]
     if kind in ("MinItems", "MaxItems"):
-        if _schema_at(schema_path[:-1]).get("maxItems") == 2:
+        if _schema_at(tool, schema_path[:-1]).get("maxItems") == 2:
             return [SchemaIssue(IssueKind.SHAPE, path, node, key, f"{where} must have exactly 2 items: [start, end]")]
         return [SchemaIssue(IssueKind.SHAPE, path, node, key, f"{where} must not be empty")]
     if kind == "MinProperties":

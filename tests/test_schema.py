@@ -7,19 +7,21 @@ import jsonschema
 import pytest
 import yaml
 
-from mergelint.schema_file import render
+from mergelint.schema_file import PATHS, render
 
 ROOT = Path(__file__).parent.parent
 PUBLISHED = ROOT / "schema" / "mergekit-config.schema.json"
 EXAMPLES = sorted((ROOT / "examples").glob("*.yml"))
 
 
-def test_published_schema_is_current():
-    assert PUBLISHED.read_text() == render(), "run `mergelint schema --write`"
+@pytest.mark.parametrize("tool", PATHS, ids=lambda t: t.value)
+def test_published_schema_is_current(tool):
+    assert (ROOT / PATHS[tool]).read_text() == render(tool), "run `mergelint schema --write`"
 
 
-def test_schema_is_valid_2020_12():
-    jsonschema.Draft202012Validator.check_schema(json.loads(PUBLISHED.read_text()))
+@pytest.mark.parametrize("tool", PATHS, ids=lambda t: t.value)
+def test_schema_is_valid_2020_12(tool):
+    jsonschema.Draft202012Validator.check_schema(json.loads((ROOT / PATHS[tool]).read_text()))
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

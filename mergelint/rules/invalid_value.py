@@ -1,5 +1,7 @@
 """## What it does
-Checks the shape and types of the config against mergekit's schema: required keys
+Checks the shape and types of the config against mergekit's schema (mergekit-evolve's for a
+`genome:` config: `models` a non-empty list, `tasks` a list of names or {name, weight, metric},
+`layer_granularity` an integer): required keys
 (`merge_method`, `model`, `layer_range`, `sources`), exactly one of `models`, `slices`
 and `modules`, lists where lists go, numbers where numbers go, and parameter values of
 the type the method declares (`weight` a number, `normalize` true or false,
@@ -30,20 +32,24 @@ models:
 ```
 """
 
+from merge_core.evolve.language import GENOME, key_at
 from merge_core.language import DTYPE_KEYS, MERGE_METHOD
+from merge_core.method_kit.spec import ParamType
+from merge_core.tools import MERGEKIT_YAML_TOOLS, Tool
 
 from ..diagnostics import Fix
 from ..document import Node, Range
 from ..edits import replace_scalar
+from ..evolve_view import read
 from ..params import malformed, scalars, type_problem
 from ..rule import Context, Needs, Rule
 from ..validate import IssueKind
 
 RULE = Rule("ML003", "invalid-value", "error", "A key is missing or a value has the wrong type or shape",
-            needs=Needs.DOCUMENT)
+            needs=Needs.DOCUMENT, tools=(*MERGEKIT_YAML_TOOLS, Tool.EVOLVE))
 
 # Schema errors another rule explains better.
-_OWNED_ELSEWHERE = {(MERGE_METHOD,), *((key,) for key in DTYPE_KEYS)}
+_OWNED_ELSEWHERE = {(MERGE_METHOD,), (GENOME, MERGE_METHOD), *((key,) for key in DTYPE_KEYS)}
 
 
 def _anchor(node: Node | None, key: Node | None) -> Node | Range | None:
@@ -68,12 +74,14 @@ def check(ctx: Context) -> None:
     if not root.is_map:
         ctx.report(RULE, root, "a merge config is a mapping of keys (merge_method, models, ...) at the top level")
         return
-    if ctx.view is None:  # another tool's config: wrong-tool said so, and its keys are not mergekit-yaml's
+    if ctx.view is None and ctx.evolve is None:  # wrong-tool said what the file is not
         return
     for issue in ctx.schema_errors:
         if issue.kind in (IssueKind.UNKNOWN_KEY, IssueKind.PARAMETER_NAME):
             continue
         if issue.kind is IssueKind.ENUM and issue.path in _OWNED_ELSEWHERE:
+            continue
+        if ctx.evolve is not None and _coerced(issue):
             continue
         where = _anchor(issue.node, issue.key) if issue.kind in (IssueKind.MISSING, IssueKind.CONFLICT) else issue.node
         if issue.kind is IssueKind.ENUM:
@@ -81,7 +89,20 @@ def check(ctx: Context) -> None:
             ctx.report(RULE, where or root, f"{issue.message}: expected one of {allowed}")
         else:
             ctx.report(RULE, where or root, issue.message)
-    _check_parameter_types(ctx)
+    if ctx.view is not None:
+        _check_parameter_types(ctx)
+
+
+# pydantic's lax mode, which mergekit-evolve's models use: "4" is an integer, "yes" a boolean.
+_LAX = {"integer": ParamType.INT, "number": ParamType.FLOAT, "boolean": ParamType.BOOL}
+
+
+def _coerced(issue) -> bool:
+    """Whether mergekit-evolve takes the value the schema calls mistyped, as pydantic coerces it."""
+    key = key_at(issue.path)
+    if issue.kind is not IssueKind.TYPE or key is None or key.type not in _LAX:
+        return False
+    return read(issue.node, _LAX[key.type]) is not None
 
 
 def _check_parameter_types(ctx: Context) -> None:

@@ -6,7 +6,8 @@ a mapping beside top-level keys mergekit-yaml does not have).
 mergelint recognises the four kinds of mergekit config from their keys: mergekit-yaml
 (`merge_method` and `models`/`slices`), mergekit-moe (`experts`, `gate_mode`),
 mergekit-multi (several `---` documents, or a `name:`) and mergekit-evolve (`genome`,
-`tasks`). A `# mergelint: tool=yaml|moe|multi|evolve` comment, or the `tool` setting,
+`tasks`; a file that mixes it with mergekit-yaml's top-level `merge_method`, `models`, ...
+gets one diagnostic here). A `# mergelint: tool=yaml|moe|multi|evolve` comment, or the `tool` setting,
 says which one a file is when its keys do not.
 
 ## Why is this bad?
@@ -25,6 +26,8 @@ routing: top2
 Use instead: `# mergelint: tool=moe`, and the keys of the command the file is for.
 """
 
+from merge_core.evolve.language import EVOLVE_KEYS, GENOME
+from merge_core.language import TOP_LEVEL_KEYS as YAML_TOP_LEVEL_KEYS
 from merge_core.tools import TOOL_NAMES, Tool, declared
 
 from ..document import Range
@@ -41,6 +44,8 @@ def check(ctx: Context) -> None:
     if ctx.document.index == 0:
         _check_comment(ctx)
     root = ctx.document.root
+    if ctx.evolve is not None:
+        _check_mixed_evolve(ctx)
     if ctx.tool is not Tool.YAML or ctx.view is None:
         return
     models = root.get("models")
@@ -54,6 +59,25 @@ def check(ctx: Context) -> None:
             "are not mergekit's; mergekit-yaml would reject it",
         )
         ctx.view = None
+
+
+def _check_mixed_evolve(ctx: Context) -> None:
+    """mergekit-yaml's top-level keys in a mergekit-evolve config: one diagnostic for them, instead of
+    an unknown key for each and the genome's missing ones (mergekit-evolve reads those under genome:)."""
+    foreign = [i for i in ctx.schema_errors
+               if i.kind is IssueKind.UNKNOWN_KEY and len(i.path) == 1 and i.name in YAML_TOP_LEVEL_KEYS]
+    if not foreign:
+        return
+    names = {i.name for i in foreign}
+    evolve = ", ".join(k for k in EVOLVE_KEYS if ctx.evolve.root.get(k) is not None)
+    ctx.report(RULE, foreign[0].key, f"this file mixes mergekit-evolve's {evolve} with mergekit-yaml's top-level "
+               f"{', '.join(sorted(names))}: mergekit-evolve ignores them and reads the models, merge_method and "
+               f"base_model it searches under {GENOME}:")
+    ctx.schema_errors = [i for i in ctx.schema_errors if i not in foreign and not _explained(i, names)]
+
+
+def _explained(issue, names: set) -> bool:
+    return issue.kind is IssueKind.MISSING and (issue.name == GENOME or issue.name in names)
 
 
 def _check_comment(ctx: Context) -> None:
