@@ -28,8 +28,11 @@ _TYPES = {
 
 def _property(key: Key) -> dict:
     schema = dict(_TYPES[key.type])
-    if key.nullable:  # "must be a string or empty", where a type list can say it
-        schema = {**schema, "type": [schema["type"], "null"]} if "type" in schema else {"anyOf": [schema, {"type": "null"}]}
+    if key.nullable and "type" in schema:  # "must be a string or empty"
+        schema = {**schema, "type": [schema["type"], "null"]}
+    elif key.nullable:  # a reference: its title says what it must be
+        title = reference_defs()["modelReference"]["title"]
+        schema = {"title": f"empty or {title}", "anyOf": [schema, {"type": "null"}]}
     doc = key.doc if key.default is REQUIRED else f"{key.doc}\n\nDefault: {_shown(key.default)}."
     return {"description": doc, **schema}
 

@@ -20,7 +20,7 @@ tasks: [my_task]
 Use instead: a method that supports it (`merge_method: linear`), or no `smooth:`.
 """
 
-from merge_core.evolve.language import SLERP, SLERP_IGNORES, SLERP_REFUSES
+from merge_core.evolve.language import FILTERS, SLERP, SLERP_IGNORES, SLERP_REFUSES
 from merge_core.method_kit.spec import ParamType
 from merge_core.tools import Tool
 
@@ -38,7 +38,7 @@ def check(ctx: Context) -> None:
         return
     for name in (*SLERP_REFUSES, *SLERP_IGNORES):
         node = view.setting(name)
-        if not _set(node):
+        if not _set(name, node):
             continue
         key = view.genome.key_node(name)
         if name in SLERP_REFUSES:
@@ -49,10 +49,11 @@ def check(ctx: Context) -> None:
                        severity="warning")
 
 
-def _set(node) -> bool:
-    """Whether an option is on as mergekit reads it (an empty filter list, false and null are off)."""
+def _set(name: str, node) -> bool:
+    """Whether an option is on as mergekit reads it (an empty filter list, false and null are off;
+    a value of the wrong type is invalid-value's)."""
     if node is None:
         return False
-    if node.is_seq:
-        return bool(node.items)
+    if name == FILTERS:
+        return node.is_seq and bool(node.items)
     return bool(read(node, ParamType.BOOL))

@@ -52,6 +52,9 @@ RULE = Rule("ML003", "invalid-value", "error", "A key is missing or a value has 
 _OWNED_ELSEWHERE = {(MERGE_METHOD,), (GENOME, MERGE_METHOD), *((key,) for key in DTYPE_KEYS)}
 
 
+_CONFIG = {False: "merge config", True: "mergekit-evolve config"}
+
+
 def _anchor(node: Node | None, key: Node | None) -> Node | Range | None:
     if key is not None:
         return key
@@ -69,10 +72,12 @@ def check(ctx: Context) -> None:
         # No text at all, or a document with nothing after its `---`.
         what = "document" if ctx.multi_document else "file"
         where = Range.of(0, 0, 0, 0) if root is None else root
-        ctx.report(RULE, where, f"the {what} is empty: a merge config needs merge_method and models or slices")
+        needs = "genome and tasks" if ctx.tool is Tool.EVOLVE else "merge_method and models or slices"
+        ctx.report(RULE, where, f"the {what} is empty: a {_CONFIG[ctx.tool is Tool.EVOLVE]} needs {needs}")
         return
     if not root.is_map:
-        ctx.report(RULE, root, "a merge config is a mapping of keys (merge_method, models, ...) at the top level")
+        keys = "genome, tasks" if ctx.tool is Tool.EVOLVE else "merge_method, models"
+        ctx.report(RULE, root, f"a {_CONFIG[ctx.tool is Tool.EVOLVE]} is a mapping of keys ({keys}, ...) at the top level")
         return
     if ctx.view is None and ctx.evolve is None:  # wrong-tool said what the file is not
         return
