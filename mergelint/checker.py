@@ -83,12 +83,12 @@ def _check_source(source: Source, settings: Settings, facts: Facts) -> list[Diag
     for document in documents:
         ctx = Context(source, document, None, multi_document=multi, facts=facts, tool=tool)
         root = document.root
-        if root is not None and root.is_map and tool in MERGEKIT_YAML_TOOLS:
-            ctx.schema_errors = validate(root)
-            ctx.view = ConfigView(root)
-        elif root is not None and root.is_map and tool is Tool.EVOLVE:
+        if root is not None and root.is_map:
             ctx.schema_errors = validate(root, tool)
-            ctx.evolve = EvolveView(root)
+            if tool in MERGEKIT_YAML_TOOLS:
+                ctx.view = ConfigView(root)
+            elif tool is Tool.EVOLVE:
+                ctx.evolve = EvolveView(root)
         for rule in RULES:
             if rule.applies(ctx):
                 rule.check(ctx)

@@ -28,11 +28,11 @@ class Needs(Enum):
     """What a rule's check reads; the checker runs it only where that is there."""
 
     DOCUMENT = "document"  # the parsed YAML document, whatever it holds (even nothing)
-    # A mapping at the top level, read as a mergekit-yaml config (`ctx.view`, set for mergekit-yaml
-    # and mergekit-multi documents); wrong-tool, which runs first, clears it for a foreign file.
+    # A mapping at the top level, read as its tool's config (`ctx.config`: `ctx.view` for mergekit-yaml
+    # and mergekit-multi documents, `ctx.evolve` for mergekit-evolve ones); wrong-tool, which runs first,
+    # clears it for a foreign file.
     CONFIG = "config"
-    MODEL_FACTS = "model facts"  # the config (either view) and the models' own files (`ctx.facts`)
-    EVOLVE = "evolve config"  # a mapping at the top level, read as a mergekit-evolve config (`ctx.evolve`)
+    MODEL_FACTS = "model facts"  # the config and the models' own files (`ctx.facts`)
 
 
 ALL_TOOLS = tuple(Tool)
@@ -71,11 +71,7 @@ class Rule:
             return False
         if self.needs is Needs.DOCUMENT:
             return True
-        if self.needs is Needs.EVOLVE:
-            return ctx.evolve is not None
-        if self.needs is Needs.MODEL_FACTS:  # over a config of either kind, as `tools` says
-            return (ctx.view is not None or ctx.evolve is not None) and ctx.facts is not None
-        return ctx.view is not None
+        return ctx.config is not None and (self.needs is Needs.CONFIG or ctx.facts is not None)
 
 
 @dataclass
@@ -91,7 +87,12 @@ class Context:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Model facts (merge_core.inspect behind a per-check memo); None: no model checks.
     facts: "Facts | None" = None
-    evolve: EvolveView | None = None  # set instead of `view` for a mergekit-evolve document
+    evolve: EvolveView | None = None  # a mergekit-evolve document's view (`view` is mergekit-yaml's)
+
+    @property
+    def config(self) -> ConfigView | EvolveView | None:
+        """The document read as its tool's config, whichever tool that is; None when it is none."""
+        return self.view if self.view is not None else self.evolve
 
     def report(
         self,

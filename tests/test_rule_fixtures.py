@@ -28,6 +28,7 @@ from mergelint.cli import main
 from mergelint.config_view import ConfigView
 from mergelint.document import Source, parse
 from mergelint.model_facts import Facts
+from mergelint.evolve_view import EvolveView
 from mergelint.rule import Context, Needs
 from mergelint.rules import RULES, lookup
 from mergelint.settings import Settings
@@ -87,14 +88,22 @@ def test_the_checker_runs_a_rule_only_where_what_it_needs_is_there():
     yaml_rules = [r for r in RULES if Tool.YAML in r.tools]
     without_facts = Context(source, document, ConfigView(document.root))
     assert [r.name for r in yaml_rules if not r.applies(without_facts)] == [
-        r.name for r in yaml_rules if r.name in MODEL_FACT_RULES]
+        r.name for r in yaml_rules if r.needs is Needs.MODEL_FACTS]
     not_a_config = Context(source, document, None, facts=Facts(Inspector(str(ROOT))))
-    assert [r.name for r in RULES if r.applies(not_a_config)] == [
-        r.name for r in yaml_rules if r.needs is Needs.DOCUMENT]
-    assert {r.name for r in RULES if r.needs is Needs.DOCUMENT} == {
-        "yaml-syntax", "wrong-tool", "invalid-value", "unknown-key"}
+    assert [r.name for r in RULES if r.applies(not_a_config)] == [r.name for r in yaml_rules if r.needs is Needs.DOCUMENT]
+    assert {r.name for r in RULES if r.needs is Needs.DOCUMENT} == {"yaml-syntax", "wrong-tool", "invalid-value"}
     # A top-level list is no config: no rule that reads one runs (they would fail on it).
     assert rules_of(check_text("- merge_method: linear\n")) == ["invalid-value"]
+
+
+def test_an_evolve_document_gets_the_evolve_rules_and_the_schema_ones():
+    source = Source("genome: {}\ntasks: []\n")
+    (document,) = parse(source)
+    evolve = Context(source, document, None, tool=Tool.EVOLVE, evolve=EvolveView(document.root))
+    applied = {r.name for r in RULES if r.applies(evolve)}
+    assert {r.name for r in RULES if r.tools == (Tool.EVOLVE,) and r.needs is not Needs.MODEL_FACTS} <= applied
+    assert {"unknown-key", "invalid-value", "wrong-tool", "yaml-syntax"} <= applied
+    assert "unknown-merge-method" not in applied and "layer-granularity" not in applied  # (no facts here)
 
 
 def test_no_orphan_snapshots():

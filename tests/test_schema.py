@@ -7,21 +7,27 @@ import jsonschema
 import pytest
 import yaml
 
-from mergelint.schema_file import PATHS, render
+from merge_core.schemas import PUBLISHED as FILES
+from merge_core.tools import Tool
+from mergelint.schema_file import render
 
 ROOT = Path(__file__).parent.parent
-PUBLISHED = ROOT / "schema" / "mergekit-config.schema.json"
+PUBLISHED = ROOT / "schema" / FILES[Tool.YAML]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yml"))
 
 
-@pytest.mark.parametrize("tool", PATHS, ids=lambda t: t.value)
+@pytest.mark.parametrize("tool", list(FILES), ids=lambda t: t.value)
 def test_published_schema_is_current(tool):
-    assert (ROOT / PATHS[tool]).read_text() == render(tool), "run `mergelint schema --write`"
+    assert (ROOT / "schema" / FILES[tool]).read_text() == render(tool), "run `mergelint schema --write`"
 
 
-@pytest.mark.parametrize("tool", PATHS, ids=lambda t: t.value)
+@pytest.mark.parametrize("tool", list(FILES), ids=lambda t: t.value)
 def test_schema_is_valid_2020_12(tool):
-    jsonschema.Draft202012Validator.check_schema(json.loads((ROOT / PATHS[tool]).read_text()))
+    jsonschema.Draft202012Validator.check_schema(json.loads((ROOT / "schema" / FILES[tool]).read_text()))
+
+
+def test_every_published_file_is_a_tools_schema():
+    assert sorted(p.name for p in (ROOT / "schema").glob("*.schema.json")) == sorted(FILES.values())
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
@@ -38,3 +44,36 @@ def test_per_method_parameter_names():
     assert [list(e.path) for e in errors] == [["models", 0, "parameters"]]
     config["models"][0]["parameters"] = {"weight": 0.5, "density": 0.5}
     assert not list(validator.iter_errors(config))
+
+
+
+EVOLVE_OK = """
+genome:
+  models: [org/a, {model: org/b, lora: org/l}]
+  merge_method: ties
+  base_model: org/base
+  layer_granularity: 4
+  filters: [mlp, self_attn]
+  normalize: null
+tasks:
+  - my_task
+  - {name: other, weight: 0.5, metric: "exact_match,strict-match"}
+limit: 100
+"""
+
+
+def test_evolve_schema_accepts_what_mergekit_evolve_accepts_and_rejects_what_it_rejects():
+    from mergekit.evo.config import EvolMergeConfiguration
+    from pydantic import ValidationError
+
+    validator = jsonschema.Draft202012Validator(json.loads((ROOT / "schema" / FILES[Tool.EVOLVE]).read_text()))
+    good = yaml.safe_load(EVOLVE_OK)
+    EvolMergeConfiguration.model_validate(good)
+    assert not list(validator.iter_errors(good))
+    genome = good["genome"]
+    for bad in ({"genome": genome}, {"tasks": ["t"]}, {"genome": [genome], "tasks": ["t"]},
+                {"genome": genome, "tasks": "t"}, {"genome": {**genome, "filters": "mlp"}, "tasks": ["t"]},
+                {"genome": genome, "tasks": [{"weight": 2}]}, {"genome": {"models": ["a"]}, "tasks": ["t"]}):
+        with pytest.raises(ValidationError):
+            EvolMergeConfiguration.model_validate(bad)
+        assert list(validator.iter_errors(bad)), bad

@@ -24,10 +24,10 @@ or run with the flag if optimising on the test set is what you mean.
 from merge_core.evolve.language import BENCHMARK_FLAG, is_benchmark
 from merge_core.tools import Tool
 
-from ..rule import Context, Needs, Rule
+from ..rule import Context, Rule
 
 RULE = Rule("ML606", "benchmark-task", "warning", "A task is a benchmark's test set, which mergekit-evolve refuses",
-            needs=Needs.EVOLVE, tools=(Tool.EVOLVE,))
+            tools=(Tool.EVOLVE,))
 
 
 @RULE.checker

@@ -30,10 +30,10 @@ tasks: [my_task]
 from merge_core.evolve.language import BASE_MODEL, BASE_REQUIRED, MERGE_METHOD, METHOD_PARAMS, SLERP
 from merge_core.tools import Tool
 
-from ..rule import Context, Needs, Rule
+from ..rule import Context, Rule
 
 RULE = Rule("ML601", "evolve-base-model", "error", "The genome's base_model does not fit its merge method",
-            needs=Needs.EVOLVE, tools=(Tool.EVOLVE,))
+            tools=(Tool.EVOLVE,))
 
 
 @RULE.checker

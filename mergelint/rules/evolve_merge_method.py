@@ -35,11 +35,11 @@ from merge_core.tools import Tool
 
 from ..diagnostics import Fix
 from ..edits import replace_scalar
-from ..rule import Context, Needs, Rule
+from ..rule import Context, Rule
 from ..suggest import closest
 
 RULE = Rule("ML600", "evolve-merge-method", "error", "mergekit-evolve does not search this merge method",
-            needs=Needs.EVOLVE, tools=(Tool.EVOLVE,))
+            tools=(Tool.EVOLVE,))
 
 
 @RULE.checker

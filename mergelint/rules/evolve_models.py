@@ -27,10 +27,10 @@ tasks: [my_task]
 from merge_core.evolve.language import BASE_REQUIRED, MODELS, SLERP, SLERP_MODELS
 from merge_core.tools import Tool
 
-from ..rule import Context, Needs, Rule
+from ..rule import Context, Rule
 
 RULE = Rule("ML602", "evolve-models", "error", "The genome has too few models for its merge method",
-            needs=Needs.EVOLVE, tools=(Tool.EVOLVE,))
+            tools=(Tool.EVOLVE,))
 
 
 @RULE.checker

@@ -25,10 +25,10 @@ from merge_core.method_kit.spec import ParamType
 from merge_core.tools import Tool
 
 from ..evolve_view import read
-from ..rule import Context, Needs, Rule
+from ..rule import Context, Rule
 
 RULE = Rule("ML604", "evolve-slerp-options", "error", "The genome sets an option slerp does not support",
-            needs=Needs.EVOLVE, tools=(Tool.EVOLVE,))
+            tools=(Tool.EVOLVE,))
 
 
 @RULE.checker

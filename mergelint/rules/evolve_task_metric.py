@@ -37,10 +37,10 @@ from merge_core.tools import Tool
 
 from ..diagnostics import Fix
 from ..edits import replace_scalar
-from ..rule import Context, Needs, Rule
+from ..rule import Context, Rule
 
 RULE = Rule("ML605", "evolve-task-metric", "error", "A task's metric is not lm-eval's metric,filter",
-            needs=Needs.EVOLVE, tools=(Tool.EVOLVE,))
+            tools=(Tool.EVOLVE,))
 
 _NO_FILTER = "none"
 

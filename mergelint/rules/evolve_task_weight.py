@@ -26,10 +26,10 @@ from merge_core.method_kit.spec import ParamType
 from merge_core.tools import Tool
 
 from ..evolve_view import read
-from ..rule import Context, Needs, Rule
+from ..rule import Context, Rule
 
 RULE = Rule("ML607", "evolve-task-weight", "warning", "A task's weight drops it from the search or works against it",
-            needs=Needs.EVOLVE, tools=(Tool.EVOLVE,))
+            tools=(Tool.EVOLVE,))
 
 
 @RULE.checker

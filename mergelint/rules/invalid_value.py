@@ -1,7 +1,7 @@
 """## What it does
 Checks the shape and types of the config against mergekit's schema (mergekit-evolve's for a
 `genome:` config: `models` a non-empty list, `tasks` a list of names or {name, weight, metric},
-`layer_granularity` an integer): required keys
+`layer_granularity` an integer, as pydantic coerces it): required keys
 (`merge_method`, `model`, `layer_range`, `sources`), exactly one of `models`, `slices`
 and `modules`, lists where lists go, numbers where numbers go, and parameter values of
 the type the method declares (`weight` a number, `normalize` true or false,
@@ -35,7 +35,7 @@ models:
 from merge_core.evolve.language import GENOME, key_at
 from merge_core.language import DTYPE_KEYS, MERGE_METHOD
 from merge_core.method_kit.spec import ParamType
-from merge_core.tools import MERGEKIT_YAML_TOOLS, Tool
+from merge_core.tools import Tool
 
 from ..diagnostics import Fix
 from ..document import Node, Range
@@ -46,13 +46,12 @@ from ..rule import Context, Needs, Rule
 from ..validate import IssueKind
 
 RULE = Rule("ML003", "invalid-value", "error", "A key is missing or a value has the wrong type or shape",
-            needs=Needs.DOCUMENT, tools=(*MERGEKIT_YAML_TOOLS, Tool.EVOLVE))
+            needs=Needs.DOCUMENT, tools=(Tool.YAML, Tool.MULTI, Tool.EVOLVE))
 
 # Schema errors another rule explains better.
 _OWNED_ELSEWHERE = {(MERGE_METHOD,), (GENOME, MERGE_METHOD), *((key,) for key in DTYPE_KEYS)}
-
-
-_CONFIG = {False: "merge config", True: "mergekit-evolve config"}
+# What each tool's config needs at least, for the message on an empty one.
+_NEEDS = {Tool.EVOLVE: "mergekit-evolve config needs genome and tasks"}
 
 
 def _anchor(node: Node | None, key: Node | None) -> Node | Range | None:
@@ -72,14 +71,13 @@ def check(ctx: Context) -> None:
         # No text at all, or a document with nothing after its `---`.
         what = "document" if ctx.multi_document else "file"
         where = Range.of(0, 0, 0, 0) if root is None else root
-        needs = "genome and tasks" if ctx.tool is Tool.EVOLVE else "merge_method and models or slices"
-        ctx.report(RULE, where, f"the {what} is empty: a {_CONFIG[ctx.tool is Tool.EVOLVE]} needs {needs}")
+        needs = _NEEDS.get(ctx.tool, "merge config needs merge_method and models or slices")
+        ctx.report(RULE, where, f"the {what} is empty: a {needs}")
         return
     if not root.is_map:
-        keys = "genome, tasks" if ctx.tool is Tool.EVOLVE else "merge_method, models"
-        ctx.report(RULE, root, f"a {_CONFIG[ctx.tool is Tool.EVOLVE]} is a mapping of keys ({keys}, ...) at the top level")
+        ctx.report(RULE, root, "a merge config is a mapping of keys (merge_method, models, ...) at the top level")
         return
-    if ctx.view is None and ctx.evolve is None:  # wrong-tool said what the file is not
+    if ctx.config is None:  # another tool's config: wrong-tool said so, and its keys are not this tool's
         return
     for issue in ctx.schema_errors:
         if issue.kind in (IssueKind.UNKNOWN_KEY, IssueKind.PARAMETER_NAME):
@@ -94,8 +92,7 @@ def check(ctx: Context) -> None:
             ctx.report(RULE, where or root, f"{issue.message}: expected one of {allowed}")
         else:
             ctx.report(RULE, where or root, issue.message)
-    if ctx.view is not None:
-        _check_parameter_types(ctx)
+    _check_parameter_types(ctx)
 
 
 # pydantic's lax mode, which mergekit-evolve's models use: "4" is an integer, "yes" a boolean.
@@ -112,7 +109,7 @@ def _coerced(issue) -> bool:
 
 def _check_parameter_types(ctx: Context) -> None:
     view = ctx.view
-    method = view.method
+    method = view.method if view is not None else None
     if method is None:
         return
     for node, _ in view.parameter_maps():

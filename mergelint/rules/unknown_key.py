@@ -5,7 +5,7 @@ level instead of under `parameters:`. In a mergekit-evolve config, keys its geno
 and top level do not have (`layer_granulartiy`, a task's `wieght`).
 
 ## Why is this bad?
-mergekit silently drops every unknown key (mergekit-evolve's pydantic models ignore them too). A `weight:` written next to `model:` is
+mergekit (and mergekit-evolve) silently drops every unknown key. A `weight:` written next to `model:` is
 never read, so the merge either fails later with "Missing required parameter weight"
 or quietly uses another value.
 
@@ -40,30 +40,27 @@ from ..document import Position, Range
 from ..edits import (
     add_parameter, delete_flow_pair, delete_pair_lines, pair_text, parameter_slot, replace_scalar, slot, trailing_comment,
 )
-from ..rule import Context, Needs, Rule
+from ..rule import Context, Rule
 from ..suggest import closest
 from ..validate import IssueKind, locate
 
-RULE = Rule("ML004", "unknown-key", "warning", "mergekit ignores this key", needs=Needs.DOCUMENT,
-            tools=(*MERGEKIT_YAML_TOOLS, Tool.EVOLVE))
+RULE = Rule("ML004", "unknown-key", "warning", "mergekit ignores this key", tools=(*MERGEKIT_YAML_TOOLS, Tool.EVOLVE))
 
 _PARAMETER_NAMES = {p.name for m in METHODS.values() for p in m.params}
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    if ctx.view is None and ctx.evolve is None:  # wrong-tool said what the file is not
-        return
     for issue in ctx.schema_errors:
         if issue.kind is not IssueKind.UNKNOWN_KEY or issue.key is None:
             continue
         parent_path = issue.path[:-1]
         if ctx.tool is Tool.MULTI and parent_path == () and issue.name == NAME:
             continue  # mergekit-multi names each document
-        parent, _ = locate(ctx.document.root, parent_path)
-        # mergekit-yaml's parameters may be misplaced beside `model:`; an evolve config has no parameters.
-        owner = parent is not None and ctx.view is not None and owns_parameters(parent_path)
-        if issue.name in _PARAMETER_NAMES and owner:
+        parent, _ = locate(ctx.config.root, parent_path)
+        # Only mergekit-yaml has `parameters:`; an evolve config's unknown key is only renamed.
+        takes_parameters = ctx.view is not None and parent is not None and owns_parameters(parent_path)
+        if issue.name in _PARAMETER_NAMES and takes_parameters:
             fix = _move_under_parameters(ctx, parent, issue.key, issue.node)
             ctx.report(
                 RULE,
@@ -75,7 +72,7 @@ def check(ctx: Context) -> None:
         suggestion = closest(str(issue.name), issue.options)
         fixes = []
         message = f"unknown key '{issue.name}': mergekit ignores it"
-        meant = _meant_parameter(ctx, str(issue.name)) if owner else None
+        meant = _meant_parameter(ctx, str(issue.name)) if takes_parameters else None
         if not suggestion and meant:  # a misspelt parameter beside `model:`: move it and keep its value
             fix = _move_under_parameters(ctx, parent, issue.key, issue.node, meant)
             ctx.report(RULE, issue.key, message + f"; did you mean the parameter '{meant}'? It belongs under parameters:",
