@@ -54,6 +54,7 @@ LOADS = {
     "evolve-task-weight": True,
     "benchmark-task": True,  # refused by check_for_naughty_config, below
     "unknown-key--evolve": True,
+    "unknown-key--evolve-misplaced": True,
     "invalid-value--evolve": False,
     "invalid-value--evolve-missing": False,
     "invalid-value--evolve-genome-list": False,

@@ -113,3 +113,16 @@ def key_at(path: tuple) -> Key | None:
     if table is None and len(path) == 3 and path[0] == TASKS:
         table = TASK_KEYS
     return next((k for k in table or () if k.name == path[-1]), None)
+
+
+_PLACES = (("at the top level", (), TOP_LEVEL), ("under genome:", (GENOME,), GENOME_KEYS), ("in a task", (TASKS,), TASK_KEYS))
+
+
+def home_of(name: str, parent_path: tuple) -> str | None:
+    """Where a key mergekit-evolve does not read at `parent_path` belongs, when it is one of its keys
+    elsewhere (`limit` written in a task belongs at the top level)."""
+    here = parent_path[:1] if parent_path[:1] == (TASKS,) else parent_path
+    for place, path, keys in _PLACES:
+        if path != here and any(k.name == name for k in keys):
+            return place
+    return None

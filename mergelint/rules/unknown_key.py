@@ -2,7 +2,8 @@
 Finds keys mergekit does not know at their place: typos (`dtpye`), invented options
 (`output_model`, `target_model`), and parameters written beside `model:` or at the top
 level instead of under `parameters:`. In a mergekit-evolve config, keys its genome, tasks
-and top level do not have (`layer_granulartiy`, a task's `wieght`).
+and top level do not have (`layer_granulartiy`, a task's `wieght`), and its keys written a level
+off (a task's `limit`, which belongs at the top level).
 
 ## Why is this bad?
 mergekit (and mergekit-evolve) silently drops every unknown key. A `weight:` written next to `model:` is
@@ -30,6 +31,7 @@ the user's value: both are safe, and both win over a fix that would invent a val
 same parameter.
 """
 
+from merge_core.evolve.language import home_of
 from merge_core.language import owns_parameters
 from merge_core.methods import METHODS
 from merge_core.multi.language import NAME
@@ -82,6 +84,8 @@ def check(ctx: Context) -> None:
             message += f"; did you mean '{suggestion}'?"
             writes = frozenset({slot(parent, suggestion)}) if parent is not None else frozenset()
             fixes.append(Fix(f"Rename to '{suggestion}'", (replace_scalar(issue.key, suggestion),), preferred=True, writes=writes))
+        elif ctx.evolve is not None and home_of(str(issue.name), parent_path):
+            message += f"; it belongs {home_of(str(issue.name), parent_path)}"
         elif issue.options:
             message += f" (allowed here: {', '.join(issue.options)})"
         ctx.report(RULE, issue.key, message, fixes)
