@@ -47,6 +47,7 @@ LOADS = {
     "evolve-base-model": False,
     "evolve-base-model--not-listed": True,  # each merge fails (tests/merge/test_evolve_genome.py)
     "evolve-base-model--unused": True,
+    "evolve-base-model--listed": True,
     "evolve-models": True,  # slerp's first candidate fails (tests/merge/test_evolve_genome.py)
     "evolve-models--only-base": True,
     "evolve-slerp-options": False,

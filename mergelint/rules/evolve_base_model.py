@@ -8,6 +8,8 @@ Without a base, mergekit-evolve refuses ties, dare_ties and task_arithmetic at s
 With linear or slerp, mergekit-evolve adds a base that is not listed as one more source of
 each merge: linear then fails on its missing `weight` and slerp on a third input, in every
 evaluation, after the models are downloaded. Listed among the models, it only adds nothing.
+Conversely, ties, dare_ties and task_arithmetic never read the base's own weight (and
+density): a base listed among their models adds genes the search varies for nothing.
 
 ## Example
 ```yaml
@@ -46,6 +48,8 @@ def check(ctx: Context) -> None:
         if view.base_node is None or view.base_node.value is None:
             where = view.genome.key_node(MERGE_METHOD)
             ctx.report(RULE, where, f"{method} needs a base_model in the genome: mergekit-evolve refuses it without one")
+        elif any(ref != view.base for ref in view.references):  # (only the base: evolve-models says so)
+            _base_listed(ctx, method)
         return
     if view.base is None:
         return
@@ -57,3 +61,13 @@ def check(ctx: Context) -> None:
     failure = "a third input (slerp takes two)" if method == SLERP else "the base's missing weight"
     ctx.report(RULE, key, f"base_model '{view.base}' is not one of the models: mergekit-evolve adds it to every "
                f"{method} merge, which then fails on {failure}; list it under models or remove it")
+
+
+def _base_listed(ctx: Context, method: str) -> None:
+    view = ctx.evolve
+    genes = " and ".join(METHOD_PARAMS[method])
+    for node, ref in view.models:
+        if ref == view.base:
+            ctx.report(RULE, node, f"the base is listed in models: {method} never reads the base's {genes}, so the "
+                       "search varies genes that change nothing; list only the models merged into it",
+                       severity="warning")
