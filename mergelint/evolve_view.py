@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from merge_core.evolve.language import (
-    BASE_MODEL, GENOME, MERGE_METHOD, MODELS, TASK_METRIC, TASK_NAME, TASK_WEIGHT, TASKS,
+    BASE_MODEL, GENOME, MERGE_METHOD, MODELS, TASK_METRIC, TASK_NAME, TASK_WEIGHT, TASKS, TOKENIZER_SOURCE,
 )
 from merge_core.method_kit.spec import ParamType
-from merge_core.references import ModelReference, ModelReferenceError, reference_from_value
+from merge_core.language import is_tokenizer_keyword
+from merge_core.references import ModelReference
 from merge_core.values import VALIDATORS, ValueTypeError
 
+from .config_view import References
 from .document import Node
 
 
@@ -39,6 +41,7 @@ class EvolveView:
     base_node: Node | None = None
     base: ModelReference | None = None
     tasks: list[Task] = field(default_factory=list)
+    references: References = field(default_factory=References)  # every reference string parsed here
 
     def __post_init__(self) -> None:
         genome = self.root.get(GENOME)
@@ -49,9 +52,9 @@ class EvolveView:
                 self.method = self.method_node.value
             models = genome.get(MODELS)
             if models is not None and models.is_seq:
-                self.models = [(node, _reference(node)) for node in models.items]
+                self.models = [(node, self._reference(node)) for node in models.items]
             self.base_node = genome.get(BASE_MODEL)
-            self.base = _reference(self.base_node)
+            self.base = self._reference(self.base_node)
         tasks = self.root.get(TASKS)
         if tasks is not None and tasks.is_seq:
             self.tasks = [t for t in map(_task, tasks.items) if t is not None]
@@ -61,21 +64,27 @@ class EvolveView:
         return self.genome.get(key) if self.genome is not None else None
 
     @property
-    def references(self) -> list[ModelReference]:
+    def model_refs(self) -> list[ModelReference]:
+        """The models' references that parse."""
         return [ref for _, ref in self.models if ref is not None]
 
     def base_listed(self) -> bool:
         """Whether the base is one of the models (mergekit compares references as parsed)."""
-        return self.base is not None and self.base in self.references
+        return self.base is not None and self.base in self.model_refs
 
+    def reference_nodes(self):
+        """(node, role, None, None) of every node that holds a model reference, the base first, as
+        ConfigView.reference_nodes gives them (role "base", "input" or "tokenizer")."""
+        if self.base_node is not None:
+            yield self.base_node, "base", None, None
+        for node, _ in self.models:
+            yield node, "input", None, None
+        tokenizer = self.setting(TOKENIZER_SOURCE)
+        if tokenizer is not None and tokenizer.value is not None and not is_tokenizer_keyword(tokenizer.value):
+            yield tokenizer, "tokenizer", None, None
 
-def _reference(node: Node | None) -> ModelReference | None:
-    if node is None or node.value is None:
-        return None
-    try:
-        return reference_from_value(node.value)
-    except ModelReferenceError:
-        return None
+    def _reference(self, node: Node | None) -> ModelReference | None:
+        return self.references.parse(node.value)[0] if node is not None and node.value is not None else None
 
 
 def _task(node: Node) -> Task | None:

@@ -28,6 +28,7 @@ EVOLVE_KEYS = (GENOME, TASKS)
 MODELS = "models"
 MERGE_METHOD = "merge_method"
 BASE_MODEL = "base_model"
+TOKENIZER_SOURCE = "tokenizer_source"
 LAYER_GRANULARITY = "layer_granularity"
 NORMALIZE = "normalize"
 ALLOW_NEGATIVE_WEIGHTS = "allow_negative_weights"
@@ -53,7 +54,7 @@ GENOME_KEYS = (
         "dare_ties or slerp."),
     Key(BASE_MODEL, "reference", None, "The base model (required by ties, dare_ties and task_arithmetic).",
         nullable=True),
-    Key("tokenizer_source", "string", None, "Passed to each candidate merge's tokenizer_source.", nullable=True),
+    Key(TOKENIZER_SOURCE, "string", None, "Passed to each candidate merge's tokenizer_source.", nullable=True),
     Key(LAYER_GRANULARITY, "integer", 0, "Layers per group of searched weights; must divide the layer count. "
         "0: one group for the whole model."),
     Key(NORMALIZE, "boolean", None, "Normalize the weights; unset: true for linear, ties and dare_ties.",

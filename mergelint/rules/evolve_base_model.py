@@ -48,7 +48,7 @@ def check(ctx: Context) -> None:
         if view.base_node is None or view.base_node.value is None:
             where = view.genome.key_node(MERGE_METHOD)
             ctx.report(RULE, where, f"{method} needs a base_model in the genome: mergekit-evolve refuses it without one")
-        elif any(ref != view.base for ref in view.references):  # (only the base: evolve-models says so)
+        elif any(ref != view.base for ref in view.model_refs):  # (only the base: evolve-models says so)
             _base_listed(ctx, method)
         return
     if view.base is None:

@@ -41,6 +41,6 @@ def check(ctx: Context) -> None:
     key = view.genome.key_node(MODELS)
     if view.method == SLERP and len(view.models) < SLERP_MODELS:
         ctx.report(RULE, key, "slerp interpolates between two models: list at least two under models")
-    elif view.method in BASE_REQUIRED and view.references and all(r == view.base for r in view.references):
+    elif view.method in BASE_REQUIRED and view.model_refs and all(r == view.base for r in view.model_refs):
         ctx.report(RULE, key, f"every model is the base: {view.method} merges task vectors against the base, so "
                    "there is nothing to search; list the models to merge into it", severity="warning")

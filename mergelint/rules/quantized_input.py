@@ -21,17 +21,20 @@ card), and quantize the merged result.
 
 import re
 
+from merge_core.tools import MERGEKIT_YAML_TOOLS, Tool
+
 from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
-RULE = Rule("ML307", "quantized-input", "error", "A model to merge is a quantized checkpoint", needs=Needs.MODEL_FACTS)
+RULE = Rule("ML307", "quantized-input", "error", "A model to merge is a quantized checkpoint", needs=Needs.MODEL_FACTS,
+            tools=(*MERGEKIT_YAML_TOOLS, Tool.EVOLVE))
 
 _NAME = re.compile(r"(?i)(gptq|awq|gguf|exl2|bnb[-_]?[48]bit|\b\d+(?:\.\d+)?bpw\b|(?<![a-z])(?:4|8)bit(?![a-z]))")
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    for use in ctx.facts.distinct(ctx.view, key=lambda u: u.ref.model, merged_only=True):
+    for use in ctx.facts.distinct(ctx.config, key=lambda u: u.ref.model, merged_only=True):
         path = use.ref.model
         where = part_node(use.node, use.ref, "model")
         res = ctx.facts.resolve(path)
