@@ -4,7 +4,9 @@ Compares the models one config merges, from their config.json: the architecture
 heads, and the MLP width must be the same for every model in the config, and the
 models of one `models:` merge must have the same number of layers. Each model is
 compared with the base model (or, without one, the first model). A config.json that
-does not list exactly one architecture is reported too.
+does not list exactly one architecture is reported too. In a mergekit-evolve genome every
+model, the base included, must have the first model's layer count: mergekit-evolve cuts
+them all into its layer ranges.
 
 ## Why is this bad?
 mergekit refuses to mix architectures unless `--allow-crimes` is given (and then
@@ -24,11 +26,13 @@ models:
 Use instead: models of one family and size (fine-tunes of the same base).
 """
 
+from merge_core.tools import MERGEKIT_YAML_TOOLS, Tool
+
 from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML305", "incompatible-models", "error", "Merged models differ in architecture, shape or layer count",
-            needs=Needs.MODEL_FACTS)
+            needs=Needs.MODEL_FACTS, tools=(*MERGEKIT_YAML_TOOLS, Tool.EVOLVE))
 
 SHAPE = (
     ("hidden_size", "hidden size"),
@@ -48,7 +52,7 @@ def architecture(use, facts) -> str | None:
 @RULE.checker
 def check(ctx: Context) -> None:
     merged = []
-    for use in ctx.facts.inputs(ctx.view):
+    for use in ctx.facts.inputs(ctx.config):
         facts = ctx.facts.model(use.ref)
         if facts is not None:
             merged.append((use, facts))
@@ -74,6 +78,9 @@ def check(ctx: Context) -> None:
         if diffs:
             reported.add(use.ref.model)
             _report(ctx, use, top, diffs)
+    if ctx.evolve is not None:
+        _evolve_layers(ctx, merged, reported)
+        return
     for group in ctx.view.groups:
         if group.kind != "models":
             continue
@@ -93,6 +100,21 @@ def check(ctx: Context) -> None:
                     "a models: merge takes every layer of each model, and mergekit fails when the counts differ "
                     "(use slices: with equal layer_range lengths)",
                 )
+
+
+def _evolve_layers(ctx: Context, merged, reported: set) -> None:
+    """mergekit-evolve cuts every model (the base too) into the first model's layer ranges."""
+    first = next(((u, f) for u, f in merged if u.role == "input"), None)
+    layers = first[1].num_layers if first is not None else None
+    for use, facts in merged:
+        if layers is None or use.ref.model in reported or facts.num_layers in (None, layers):
+            continue
+        reported.add(use.ref.model)
+        effect = "every candidate merge fails past its last layer" if facts.num_layers < layers else \
+            f"its layers past {layers} are never merged"
+        ctx.report(RULE, part_node(use.node, use.ref, "model"),
+                   f"'{use.ref.model}' has {facts.num_layers} layers, '{first[0].ref.model}' {layers}: mergekit-evolve "
+                   f"cuts every model into the first model's layer ranges, so {effect}")
 
 
 def _differences(a, b) -> list[str]:
