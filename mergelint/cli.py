@@ -382,7 +382,12 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
     from .mergekit_flags import resolve
 
     source, settings = _read_for_run(config, online)
-    moe = source_tool(source, settings) is Tool.MOE
+    tool = source_tool(source, settings)
+    if tool is Tool.EVOLVE:  # a search that merges many candidates, each scored by lm-eval
+        _fail(f"{config} is a mergekit-evolve config: mergekit-evolve runs its search; `mergelint check` checks it, "
+              "and `run` merges one mergekit-yaml or mergekit-moe config")
+        sys.exit(2)
+    moe = tool is Tool.MOE
     if moe and out_dtype:  # mergekit-moe has one dtype for everything
         _fail("--out-dtype has no effect on a mergekit-moe config (--dtype sets its dtype)")
     compat = resolve(mergekit, device, seed)

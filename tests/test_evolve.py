@@ -1,14 +1,17 @@
 """mergekit-evolve configs: the words are mergekit 0.1.5's, the checker's verdicts are mergekit's
-(EvolMergeConfiguration and check_for_naughty_config on the same YAML), and bad input never crashes."""
+(EvolMergeConfiguration and check_for_naughty_config on the same YAML), bad input never crashes, and
+`run` refuses an evolve config (mergekit-evolve runs its search)."""
 
 from __future__ import annotations
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from checker_support import RULE_FIXTURES, check_text, load_fixture
 from merge_core.evolve import language
 from mergelint.checker import check_source
+from mergelint.cli import main
 from mergelint.settings import Settings
 
 evo_config = pytest.importorskip("mergekit.evo.config")
@@ -128,3 +131,11 @@ BAD = [
 def test_bad_input_never_crashes(text):
     found = check_text(text, settings=Settings())
     assert found and all(d.severity in ("error", "warning", "info") for d in found)
+
+
+def test_run_refuses_an_evolve_config_before_reading_a_model(tmp_path):
+    config = tmp_path / "evolve.yml"
+    config.write_text("genome:\n  models: [org/a, org/b]\n  merge_method: linear\ntasks: [my_task]\n")
+    result = CliRunner().invoke(main, ["run", str(config), str(tmp_path / "out")])
+    assert result.exit_code == 2 and "mergekit-evolve runs its search" in result.stderr
+    assert not (tmp_path / "out").exists()
