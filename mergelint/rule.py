@@ -14,6 +14,7 @@ from .document import Node, Range, Source, YamlDocument
 
 if TYPE_CHECKING:
     from .model_facts import Facts
+    from .stage_index import StageIndex
 
 
 # A rule's documentation is its section of this page, generated from the rule modules' docstrings
@@ -85,6 +86,7 @@ class Context:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Model facts (merge_core.inspect behind a per-check memo); None: no model checks.
     facts: "Facts | None" = None
+    stages: "StageIndex | None" = None  # a mergekit-multi stream's stages (every document's)
 
     def report(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from merge_core.multi import stages as values
 from merge_core.multi.language import NAME
 
 from .config_view import ConfigView, map_node
@@ -45,6 +46,9 @@ class StageIndex:
     def __init__(self, stages: list[Stage], references: list[StageUse]):
         self.stages = stages
         self.references = references  # every model reference of every stage
+        # The same stages as values, linked as mergekit-multi links them (merge_core.multi.stages):
+        # what each reads of the others, in document order.
+        self.linked = values.link([values.Stage(s.document, s.name, _config(s.root)) for s in stages])
         self._named = {}
         for stage in stages:
             if stage.name is not None:
@@ -63,6 +67,30 @@ class StageIndex:
 
     def uses_of(self, name: str) -> list[StageUse]:
         return [r for r in self.references if r.path == name]
+
+    def of_document(self, document: int) -> Stage | None:
+        return next((s for s in self.stages if s.document == document), None)
+
+    def linked_of(self, document: int) -> values.Stage | None:
+        return next((s for s in self.linked if s.index == document), None)
+
+
+def _config(root: Node) -> dict:
+    value = root.value if isinstance(root.value, dict) else {}
+    return {k: v for k, v in value.items() if k != NAME}
+
+
+def node_at(root: Node, path: tuple) -> Node | None:
+    """The node at a value path (keys and list indices) under root."""
+    node = root
+    for step in path:
+        if isinstance(step, int):
+            node = node.items[step] if node.is_seq and step < len(node.items) else None
+        else:
+            node = node.get(step) if node.is_map else None
+        if node is None:
+            return None
+    return node
 
 
 def build(documents: list[YamlDocument]) -> StageIndex:

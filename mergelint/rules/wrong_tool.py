@@ -25,7 +25,8 @@ routing: top2
 Use instead: `# mergelint: tool=moe`, and the keys of the command the file is for.
 """
 
-from merge_core.tools import TOOL_NAMES, Tool, declared
+from merge_core.multi.language import NAME
+from merge_core.tools import TOOL_NAMES, Tool, declared, recognise
 
 from ..document import Range
 from ..rule import ALL_TOOLS, Context, Needs, Rule
@@ -41,6 +42,8 @@ def check(ctx: Context) -> None:
     if ctx.document.index == 0:
         _check_comment(ctx)
     root = ctx.document.root
+    if ctx.tool is Tool.MULTI and ctx.view is not None:
+        _check_stage(ctx)
     if ctx.tool is not Tool.YAML or ctx.view is None:
         return
     models = root.get("models")
@@ -67,3 +70,16 @@ def _check_comment(ctx: Context) -> None:
     hint = f" (did you mean '{meant}'?)" if meant else ""
     ctx.report(RULE, Range(start, end),
                f"'{name}' is not a tool mergelint knows{hint}: write one of {', '.join(TOOL_NAMES)}")
+
+
+def _check_stage(ctx: Context) -> None:
+    """A mergekit-moe or -evolve config among the documents of a mergekit-multi stream: one
+    finding, and none of mergekit-yaml's rules on it (they would only say it is not theirs)."""
+    kind = recognise([[k.value for k, _ in ctx.document.root.pairs if k.value != NAME]])
+    if kind not in (Tool.MOE, Tool.EVOLVE):
+        return
+    ctx.report(RULE, ctx.document.root.pairs[0][0],
+               f"this document is a {kind.command} config, but mergekit-multi merges every document with "
+               f"mergekit-yaml: run it with {kind.command} on its own, and name its output folder where a stage needs it")
+    ctx.view = None
+    ctx.schema_errors = []
