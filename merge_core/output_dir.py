@@ -64,6 +64,18 @@ def _read_marker(folder: str) -> dict | None:
     return data if isinstance(data, dict) and data.get("tool") == "mergelint" else None
 
 
+def complete_output(folder: str) -> dict | None:
+    """The marker of a published output whose files are all still there, else None."""
+    marker = _read_marker(folder)
+    if marker is None or marker.get("state") != "complete":
+        return None
+    files = marker.get("files")
+    if not isinstance(files, list) or not all(isinstance(n, str) and os.path.isfile(os.path.join(folder, n))
+                                              for n in files):
+        return None
+    return marker
+
+
 def _write_marker(folder: str, **fields) -> None:
     with open(os.path.join(folder, MARKER), "w", encoding="utf-8") as f:
         json.dump({"tool": "mergelint", "pid": os.getpid(), **fields}, f, indent=2)
@@ -213,15 +225,16 @@ class Output:
 
     # -- publishing --------------------------------------------------------------------------
 
-    def publish(self, version: str) -> None:
-        """Move the complete partial folder to OUT; an interrupt waits until OUT is whole."""
+    def publish(self, version: str, **fields) -> None:
+        """Move the complete partial folder to OUT (`fields` go into its marker); an interrupt
+        waits until OUT is whole."""
         folder = self.partial
         if os.path.lexists(self.path):  # checked again: OUT may have changed while merging
             if not self.existed:
                 raise OutputRefused(f"{self.out} appeared while merging; the merge is not published")
             self._check_existing(self.path)
         files = sorted(n for n in os.listdir(folder) if n != MARKER)
-        _write_marker(folder, state="complete", version=version, files=files)
+        _write_marker(folder, state="complete", version=version, files=files, **fields)
         with deferred_signals(self.interrupted):
             if not os.path.lexists(self.path):
                 os.rename(folder, self.path)
