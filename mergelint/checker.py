@@ -86,7 +86,7 @@ def _check_source(source: Source, settings: Settings, facts: Facts) -> list[Diag
         ctx = Context(source, document, None, multi_document=multi, facts=facts, tool=tool, stages=stages)
         root = document.root
         if root is not None and root.is_map and tool in MERGEKIT_YAML_TOOLS:
-            ctx.schema_errors = validate(root)
+            ctx.schema_errors = validate(root, multi=tool is Tool.MULTI)  # (a stage may have a name:)
             ctx.view = ConfigView(root)
         for rule in RULES:
             if rule.applies(ctx):

@@ -247,16 +247,18 @@ def lsp(tcp, stdio) -> None:
 
 
 @main.command()
-@click.option("--write", is_flag=True, help="Update schema/mergekit-config.schema.json instead of printing.")
-@click.option("--output", default=None, help="The file --write updates.")
-def schema(write, output) -> None:
+@click.option("--write", is_flag=True, help="Update schema/mergekit-config.schema.json and "
+              "schema/mergekit-multi.schema.json instead of printing.")
+@click.option("--output", default=None, help="The file --write updates (the mergekit-yaml schema only).")
+@click.option("--multi", is_flag=True, help="Print the schema of a mergekit-multi document (a config plus `name:`).")
+def schema(write, output, multi) -> None:
     """Print the JSON Schema generated from the merge method registry."""
     from .schema_file import render, write_schema
 
     if write:
         click.echo(f"wrote {write_schema(output)}", err=True)
     else:
-        click.echo(render(), nl=False)
+        click.echo(render(multi), nl=False)
 
 
 def _size_or_exit(option: str, text: str | None) -> int | None:

@@ -63,11 +63,12 @@ def schema() -> dict:
     return build_schema()
 
 
-@functools.lru_cache(maxsize=1)
-def _validator():
+@functools.lru_cache(maxsize=2)
+def _validator(multi: bool):
     import jsonschema_rs
+    from merge_core.schema import build_multi_schema
 
-    return jsonschema_rs.validator_for(schema())
+    return jsonschema_rs.validator_for(build_multi_schema() if multi else schema())
 
 
 _AS_IS = (str, int, bool, type(None))
@@ -151,10 +152,10 @@ def _where(path) -> str:
     return out or "the document"
 
 
-def validate(root: Node) -> list[SchemaIssue]:
+def validate(root: Node, multi: bool = False) -> list[SchemaIssue]:
     issues: list[SchemaIssue] = []
     seen: set = set()
-    for error in _validator().iter_errors(to_json(root.value)):
+    for error in _validator(multi).iter_errors(to_json(root.value)):
         path = tuple(error.instance_path)
         kind = type(error.kind).__name__
         signature = (path, kind, str(error.message))

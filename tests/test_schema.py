@@ -36,3 +36,19 @@ def test_per_method_parameter_names():
     assert [list(e.path) for e in errors] == [["models", 0, "parameters"]]
     config["models"][0]["parameters"] = {"weight": 0.5, "density": 0.5}
     assert not list(validator.iter_errors(config))
+
+
+MULTI = ROOT / "schema" / "mergekit-multi.schema.json"
+
+
+def test_published_multi_schema_is_current():
+    assert MULTI.read_text() == render(multi=True), "run `mergelint schema --write`"
+
+
+def test_multi_schema_takes_a_name_and_the_config_schema_does_not():
+    stage = {"name": "blend", "merge_method": "linear", "models": [{"model": "a", "parameters": {"weight": 1}}]}
+    multi = jsonschema.Draft202012Validator(json.loads(MULTI.read_text()))
+    jsonschema.Draft202012Validator.check_schema(multi.schema)
+    assert not list(multi.iter_errors(stage))
+    assert [list(e.path) for e in multi.iter_errors({**stage, "name": 3})] == [["name"]]
+    assert list(jsonschema.Draft202012Validator(json.loads(PUBLISHED.read_text())).iter_errors(stage))

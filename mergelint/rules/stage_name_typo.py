@@ -21,6 +21,12 @@ parameters: {t: 0.5}
 ```
 
 Use instead: `blend-1`, the stage's name as written.
+
+## Fix safety
+This rule's fix is marked as unsafe: it changes which model the stage merges, from whatever
+the name would be looked up as (a folder or Hub repository not found here, but perhaps where
+the merge runs) to the earlier stage's output. `mergelint check --fix` applies it only with
+`--unsafe-fixes`, and the editor's fix-all leaves it out.
 """
 
 from merge_core.tools import Tool

@@ -31,8 +31,6 @@ same parameter.
 
 from merge_core.language import owns_parameters
 from merge_core.methods import METHODS
-from merge_core.multi.language import NAME
-from merge_core.tools import Tool
 
 from ..diagnostics import Edit, Fix
 from ..document import Position, Range
@@ -54,8 +52,6 @@ def check(ctx: Context) -> None:
         if issue.kind is not IssueKind.UNKNOWN_KEY or issue.key is None:
             continue
         parent_path = issue.path[:-1]
-        if ctx.tool is Tool.MULTI and parent_path == () and issue.name == NAME:
-            continue  # mergekit-multi names each document
         parent, _ = locate(ctx.view.root, parent_path)
         if issue.name in _PARAMETER_NAMES and parent is not None and owns_parameters(parent_path):
             fix = _move_under_parameters(ctx, parent, issue.key, issue.node)
