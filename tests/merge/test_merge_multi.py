@@ -158,3 +158,36 @@ def test_plan_shows_every_stage(zoo, tmp_path):
     stages = json.loads(result.stdout)["stages"]
     assert [s["name"] for s in stages] == ["blend", None]
     assert stages[0]["plan"]["tensors"] and stages[1]["plan"] is None and "not merged yet" in stages[1]["why"]
+
+
+LINEAR = "merge_method: linear\nmodels:\n  - model: {a}\n    parameters: {{weight: 1}}\n  - model: {b}\n    parameters: {{weight: 1}}\n"
+STREAMS = [
+    ["name: s1\n" + LINEAR.format(a="a", b="b"), LINEAR.format(a="s1", b="b") + "tokenizer_source: s1\n"],
+    ["name: s1\n" + LINEAR.format(a="a", b="b"), LINEAR.format(a="{model: s1, lora: x}", b="b")],
+    ["name: s1\n" + LINEAR.format(a="a", b="b"), LINEAR.format(a="a+s1", b="s1@main+x")],
+    ["name: s1\n" + LINEAR.format(a="a", b="b"),
+     LINEAR.format(a="{model: s1, override_architecture: LlamaForCausalLM}", b="b")],
+    ["name: s1\n" + LINEAR.format(a="a", b="b"),
+     LINEAR.format(a="a", b="b") + "tokenizer:\n  source: s1\n  tokens:\n    x:\n      source: s1\n"],
+    ["name: s1\n" + LINEAR.format(a="a", b="b") + "unknown: s2\n", "name: s2\n" + LINEAR.format(a="s1", b="b"),
+     LINEAR.format(a="s2", b="s1")],
+]
+
+
+@pytest.mark.parametrize("docs", STREAMS)
+def test_needs_and_rewrites_are_mergekit_multis(docs):
+    """What each stage reads, and the model paths after rewriting, as mergekit-multi's load_config has them."""
+    import yaml
+    from mergekit.scripts.multimerge import load_config
+
+    from merge_core.config import parse_config
+    from merge_core.multi.stages import rewritten, split
+
+    text = "---\n".join(docs)
+    configs, needs = load_config(text, "I")
+    stages = split(list(yaml.safe_load_all(text)))
+    assert {s.name: set(s.needs) for s in stages} == needs
+    names = {s.name for s in stages if s.name is not None}
+    for stage in stages:
+        ours = parse_config(rewritten(stage, names, "I"))
+        assert sorted(map(str, ours.referenced_models())) == sorted(map(str, configs[stage.name].referenced_models()))
