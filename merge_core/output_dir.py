@@ -51,7 +51,7 @@ class Interrupted(KeyboardInterrupt):
         self.message = message
 
 
-def _within(path: str, folder: str) -> bool:
+def within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
@@ -116,14 +116,14 @@ class Output:
         for what, folder in (("/", os.sep), ("the home folder", os.path.expanduser("~")),
                              ("the current folder", os.getcwd())):
             folder = os.path.realpath(folder)
-            if _within(folder, real):
+            if within(folder, real):
                 how = "is" if folder == real else "contains"
                 raise OutputRefused(f"{self.out}: OUT {how} {what} ({folder}); --force would delete it. "
                                     "Write the merge to a new folder, e.g. ./merged")
         for label, given in self.inputs:
             inp = os.path.realpath(given)
-            if _within(real, inp) or _within(inp, real):
-                how = "is" if real == inp else ("lies inside" if _within(real, inp) else "contains")
+            if within(real, inp) or within(inp, real):
+                how = "is" if real == inp else ("lies inside" if within(real, inp) else "contains")
                 raise OutputRefused(
                     f"{self.out}: OUT {how} the input {label} ({inp}); the merge would replace or change it. "
                     "Write the merge to a new folder outside every input")

@@ -18,7 +18,7 @@ from typing import Callable
 import yaml
 
 from ..errors import ConfigError
-from ..output_dir import MARKER, complete_output
+from ..output_dir import MARKER, OutputRefused, complete_output, within
 from .stages import Stage, StreamError, order, output_folder, rewritten, split
 
 
@@ -69,14 +69,28 @@ def stale(run: StageRun, options) -> str | None:
     return None
 
 
+def _check_final(runs: list[StageRun], out: str | None) -> None:
+    """OUT may not be, hold or lie in a stage's folder: found before any stage is merged."""
+    if out is None:
+        return
+    final = os.path.realpath(out)
+    for run in runs:
+        folder = os.path.realpath(run.out)
+        if run.stage.name is not None and (within(final, folder) or within(folder, final)):
+            raise OutputRefused(f"{out}: OUT overlaps the folder of stage '{run.stage.name}' ({run.out}); "
+                                "write the final merge outside the intermediate folders")
+
+
 def run_stream(text: str, intermediate_dir: str, out: str | None, options, *, lazy: bool = True,
                on_stage: Callable[[StageRun, str | None], None] | None = None, **merge_kwargs) -> list:
     """Merge every stage that needs it; `on_stage(run, why)` before each (why None: skipped).
     Returns the run.Result of each merged stage."""
     from ..run import run_merge
 
+    runs = prepare(text, intermediate_dir, out)
+    _check_final(runs, out)
     results = []
-    for run in prepare(text, intermediate_dir, out):
+    for run in runs:
         why = stale(run, options) if lazy else "--no-lazy"
         if on_stage is not None:
             on_stage(run, why)

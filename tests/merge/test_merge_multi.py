@@ -191,3 +191,10 @@ def test_needs_and_rewrites_are_mergekit_multis(docs):
     for stage in stages:
         ours = parse_config(rewritten(stage, names, "I"))
         assert sorted(map(str, ours.referenced_models())) == sorted(map(str, configs[stage.name].referenced_models()))
+
+
+def test_out_overlapping_a_stage_folder_is_refused_before_any_merge(zoo, tmp_path):
+    stages = tmp_path / "stages"
+    result = mergelint_run(tmp_path, two_stage(zoo), stages, "-I", stages)
+    assert result.exit_code == 2 and "overlaps the folder of stage 'blend'" in result.output, result.output
+    assert not stages.exists()
