@@ -198,3 +198,10 @@ def test_out_overlapping_a_stage_folder_is_refused_before_any_merge(zoo, tmp_pat
     result = mergelint_run(tmp_path, two_stage(zoo), stages, "-I", stages)
     assert result.exit_code == 2 and "overlaps the folder of stage 'blend'" in result.output, result.output
     assert not stages.exists()
+
+
+def test_dry_run_plans_each_stage_and_writes_nothing(zoo, tmp_path):
+    result = mergelint_run(tmp_path, two_stage(zoo), tmp_path / "out", "-I", tmp_path / "stages", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "== stage 'blend'" in result.output and "reads 'blend', which is not merged yet" in result.output
+    assert not (tmp_path / "stages").exists() and not (tmp_path / "out").exists()
