@@ -12,21 +12,18 @@ layout, a quantized donor is written unquantized, and tensor dtypes stay the don
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import replace
 
 from merge_core.inspect import ModelFacts, Resolution
-from merge_core.inspect.folder_facts import LAYER_KEYS, NESTED_CONFIGS
+from merge_core.inspect.folder_facts import EMBEDDING_SUFFIXES, LAYER_INDEX, LAYER_KEYS, NESTED_CONFIGS
 from merge_core.references import ModelPath
 
 from .config_view import ConfigView
 
 STAGE = "stage"  # ModelFacts.where of a planned stage output
 UNKNOWN = "stage-unknown"  # Resolution.status: a stage whose output cannot be planned (its models not found)
-_LAYER = re.compile(r"((?:^|\.)(?:layers|h|blocks|layer)\.)(\d+)(\.)")
 _VOCAB_KEYS = ("vocab_size", "padded_vocab_size")
-_VOCAB_TENSORS = ("embed_tokens.weight", "wte.weight", "word_embeddings.weight", "embed_in.weight",
-                  "tok_embeddings.weight", "lm_head.weight", "embed_out.weight", "output.weight")
+_VOCAB_TENSORS = (*EMBEDDING_SUFFIXES, "lm_head.weight", "embed_out.weight", "output.weight")
 
 
 def planned(facts, name: str, busy: set[str]) -> Resolution:
@@ -89,10 +86,10 @@ def _renumbered(tensors: dict, layers: list[int]) -> dict:
         by_input.setdefault(src, []).append(out)
     found = {}
     for tensor_name, info in tensors.items():
-        match = _LAYER.search(tensor_name)
+        match = LAYER_INDEX.search(tensor_name)
         if match is None:
             found[tensor_name] = info
             continue
-        for out in by_input.get(int(match.group(2)), ()):
-            found[f"{tensor_name[:match.start(2)]}{out}{tensor_name[match.end(2):]}"] = info
+        for out in by_input.get(int(match.group(1)), ()):
+            found[f"{tensor_name[:match.start(1)]}{out}{tensor_name[match.end(1):]}"] = info
     return found

@@ -15,12 +15,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from ..language import TOP_LEVEL_KEYS, WHOLE_REFERENCE_KEYS
+from ..language import PARAMETERS, TOKENIZER, TOP_LEVEL_KEYS, WHOLE_REFERENCE_KEYS
 from ..references import ModelReferenceError, reference_from_value
 from .language import NAME
-
-UNNAMED = "final merge"  # how mergekit names the unnamed document's task
-
 
 class StreamError(ValueError):
     """A stream mergekit-multi refuses; the message is mergekit's where it has one."""
@@ -35,10 +32,6 @@ class Stage:
     # (where, value): strings outside references that mergekit rewrites too, or cannot parse
     clashes: list[tuple[tuple, str]] = field(default_factory=list)
     unparsable: list[tuple[tuple, str]] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return self.name if self.name is not None else UNNAMED
 
 
 def split(documents: list) -> list[Stage]:
@@ -97,9 +90,9 @@ def _unparsable(text: str) -> bool:
 
 def _is_reference(path: tuple, key) -> bool:
     """Where mergekit's config holds a ModelReference (a token's `source` and `model` included)."""
-    if path and path[-1] == "parameters":
+    if path and path[-1] == PARAMETERS:
         return False
-    return key in WHOLE_REFERENCE_KEYS or (key == "source" and path[:2] == ("tokenizer", "tokens"))
+    return key in WHOLE_REFERENCE_KEYS or (key == "source" and path[:2] == (TOKENIZER, "tokens"))
 
 
 def _reference(stage: Stage, value, path: tuple, names: set[str]) -> None:
