@@ -80,12 +80,12 @@ def _version() -> str:
 
 
 def recipe(config_text: str, options: Options) -> str:
-    """What an output was made from: the config and the options that change its tensors (its
+    """What an output was made from: the config and the options that change what it holds (its
     marker keeps it, so that mergekit-multi's lazy skip can tell a stale stage output)."""
     import hashlib
 
     made_with = (options.dtype, options.out_dtype, options.seed, options.unsafe_truncate_embeddings,
-                 options.mergekit_sort, options.allow_crimes)
+                 options.mergekit_sort, options.allow_crimes, options.copy_tokenizer, options.write_model_card)
     return hashlib.sha256(json.dumps([config_text, made_with]).encode()).hexdigest()
 
 

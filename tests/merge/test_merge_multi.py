@@ -205,3 +205,11 @@ def test_dry_run_plans_each_stage_and_writes_nothing(zoo, tmp_path):
     assert result.exit_code == 0, result.output
     assert "== stage 'blend'" in result.output and "reads 'blend', which is not merged yet" in result.output
     assert not (tmp_path / "stages").exists() and not (tmp_path / "out").exists()
+
+
+def test_other_options_make_a_stage_stale(zoo, tmp_path):
+    stages = tmp_path / "stages"
+    text = two_stage(zoo).split("---")[0]
+    assert mergelint_run(tmp_path, text, "-I", stages).exit_code == 0
+    again = mergelint_run(tmp_path, text, "-I", stages, "--out-dtype", "bfloat16")
+    assert again.exit_code == 0 and "other options" in again.output, again.output
