@@ -41,7 +41,7 @@ def plans(text: str, intermediate_dir: str | None, options) -> list[dict]:
     from merge_core.plan_report import make
 
     found = []
-    directory = intermediate_dir if intermediate_dir is not None else os.path.join(".", "INTERMEDIATE_DIR")
+    directory = intermediate_dir if intermediate_dir is not None else "INTERMEDIATE_DIR"
     for run in prepare(text, directory, "OUT"):
         waiting = [n for n in run.stage.needs if not os.path.isdir(os.path.join(directory, n))]
         entry = {"name": run.stage.name, "out": run.out if run.stage.name is not None else None,

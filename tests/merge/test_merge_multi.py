@@ -73,7 +73,7 @@ def mergekit_multi(tmp_path, text: str, name: str = "mk") -> str:
     path.write_text(text)
     out = tmp_path / name
     result = CliRunner().invoke(multi, [str(path), "--intermediate-dir", str(tmp_path / f"{name}-stages"),
-                                        "--out-path", str(out), "--no-copy-tokenizer", "--quiet"])
+                                        "--out-path", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     return str(out)
 
@@ -84,7 +84,11 @@ def mergelint_run(tmp_path, text: str, *args, name: str = "ml"):
     return CliRunner().invoke(main, ["run", str(path), *map(str, args)])
 
 
-@pytest.mark.parametrize("stream", [two_stage, three_stage])
+def tokenizer_from_stage(zoo) -> str:
+    return two_stage(zoo) + "tokenizer_source: blend\n"
+
+
+@pytest.mark.parametrize("stream", [two_stage, three_stage, tokenizer_from_stage])
 def test_final_output_equals_mergekit_multi(zoo, tmp_path, monkeypatch, stream):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     theirs = mergekit_multi(tmp_path, stream(zoo))
