@@ -15,14 +15,18 @@ class StreamRunner:
 
     def __init__(self, intermediate_dir: str, lazy: bool, quiet: bool):
         self.intermediate_dir, self.lazy, self.quiet = intermediate_dir, lazy, quiet
+        self._final = False  # whether the stream had an unnamed final merge (set as the stages run)
 
     def __call__(self, text, out, options, **kwargs):
         from merge_core.multi.run import run_stream
 
         results = run_stream(text, self.intermediate_dir, out, options, lazy=self.lazy, on_stage=self._said, **kwargs)
+        if out is not None and not self._final and not self.quiet:  # as mergekit-multi, which ignores it
+            click.echo(f"mergelint: note: {out} is not written: the stream has no unnamed final merge", err=True)
         return results[-1] if results else None
 
     def _said(self, run, why) -> None:
+        self._final = self._final or run.stage.name is None
         if self.quiet:
             return
         what = f"stage '{run.stage.name}'" if run.stage.name is not None else "the final merge"

@@ -131,6 +131,9 @@ def test_without_a_final_merge_out_may_be_omitted(zoo, tmp_path):
     result = mergelint_run(tmp_path, text, "-I", tmp_path / "stages")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "stages" / "blend" / "config.json").is_file()
+    given = mergelint_run(tmp_path, text, tmp_path / "out", "-I", tmp_path / "stages")
+    assert given.exit_code == 0 and "is not written: the stream has no unnamed final merge" in given.output
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("edit, code, message", [
