@@ -60,6 +60,9 @@ from .requests import (
     hover,
     initialize,
     inlay_hint,
+    prepare_rename,
+    references,
+    rename,
     shutdown,
 )
 from .scheduler import Scheduler
@@ -100,6 +103,9 @@ ROUTES = (
     Route(hover, Run.ON_WORKER),  # model facts read files, and the network where allowed
     Route(document_symbol, Run.ON_WORKER),
     Route(definition, Run.ON_WORKER),
+    Route(references, Run.ON_WORKER),
+    Route(prepare_rename, Run.ON_WORKER),
+    Route(rename, Run.ON_WORKER),  # re-parses the renamed text to check that it reads back
     Route(inlay_hint, Run.ON_WORKER),  # layer counts read the models' config.json
     Route(code_lens, Run.ON_WORKER),  # waits for the plan, made in a child process (lsp/plans.py)
 )
