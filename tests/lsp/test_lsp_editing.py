@@ -235,9 +235,11 @@ async def test_document_symbols(client: LanguageClient, workspace):
     result = await client.text_document_document_symbol_async(
         types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
-    names = [s.name for s in result]
+    [root] = result
+    assert (root.name, root.detail) == ("mergekit-yaml config", "passthrough")
+    names = [s.name for s in root.children]
     assert names == ["merge_method", "slices", "dtype"]
-    slices = result[1]
+    slices = root.children[1]
     assert [s.name for s in slices.children] == ["slice 0", "slice 1"]
     source = slices.children[1].children[0]
     assert (source.name, source.detail, source.selection_range.start.line) == ("org/b", "layers 4, 12", 6)
@@ -251,7 +253,9 @@ async def test_symbols_of_multi_document_yaml(client: LanguageClient, workspace)
     result = await client.text_document_document_symbol_async(
         types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
-    assert [(s.name, s.detail) for s in result] == [("document 1", "linear"), ("document 2", "slerp")]
+    [root] = result
+    assert root.name == "mergekit-multi config"  # a stream of configs is for mergekit-multi: one symbol per stage
+    assert [(s.name, s.detail) for s in root.children] == [("final merge", "linear"), ("final merge", "slerp")]
     close_doc(client, uri)
 
 
