@@ -3,11 +3,12 @@
 The project's `[tool.mergelint]` / `.mergelint.toml` (found upward from each document,
 exactly as the CLI finds it) is the base; what the editor sends is laid on top:
 `select` replaces the project's when not empty, `ignore` adds to it, `severity`
-overrides per rule, `online` replaces it when given.
+overrides per rule, `online` and `kind` (the mergekit command every document is for) replace
+it when given.
 
 Accepted shapes (the section name is `mergelint`):
 
-    {"select": [...], "ignore": [...], "severity": {"rule": "error"}, "online": false}
+    {"select": [...], "ignore": [...], "severity": {"rule": "error"}, "online": false, "kind": "moe"}
     {"mergelint": {...}}                      # the section, as workspace/configuration gives it
     {"settings": {...}} / {"globalSettings": {...}}   # vscode-python-tools-extension style
 """
@@ -29,6 +30,7 @@ class ClientSettings:
     ignore: tuple[str, ...] = ()
     severity: tuple[tuple[str, str], ...] = ()
     online: bool | None = None
+    kind: str | None = None  # yaml, moe, multi or evolve (read_table checks it)
     enable: bool = True
 
 
@@ -66,7 +68,7 @@ def effective(directory: str | None, client: ClientSettings) -> tuple[Settings, 
             problem = e
         except Exception as e:  # noqa: BLE001 - a settings file the reader chokes on must not silence the documents
             problem = SettingsError(f"the settings files for {directory} could not be read: {type(e).__name__}: {e}", directory)
-    return base.merged(client.select, client.ignore, client.online, client.severity), problem
+    return base.merged(client.select, client.ignore, client.online, client.severity, client.kind), problem
 
 
 def forget_project_files() -> None:
