@@ -22,6 +22,7 @@ from mergelint import settings as project_settings
 from mergelint.settings import KEYS, Settings, SettingsError, read_table
 
 SECTION = "mergelint"
+AUTO_KIND = "auto"  # `kind` as VS Code's setting defaults to it: each file's content (or comment) decides
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,13 @@ def parse(options) -> tuple[ClientSettings, list[str]]:
 
     The settings model's own validator judges the values; this layer only translates the
     LSP shapes: the section is found, null means "not set", and the keys the editor keeps in
-    the same section for itself (`enable`, `path`, `trace`...) are not errors."""
+    the same section for itself (`enable`, `path`, `trace`...) are not errors; `kind: auto` is
+    `kind` not set."""
     table = section(options)
-    found, problems = read_table({key: table[key] for key in KEYS if table.get(key) is not None})
+    given = {key: table[key] for key in KEYS if table.get(key) is not None}
+    if given.get("kind") == AUTO_KIND:
+        del given["kind"]
+    found, problems = read_table(given)
     enable = table.get("enable", True)
     return ClientSettings(**found, enable=enable if isinstance(enable, bool) else True), problems
 

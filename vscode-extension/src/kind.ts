@@ -17,7 +17,7 @@ export function kindText(params: KindParams | undefined): { text: string; detail
   if (!params.command) {
     return { text: 'not a merge config', detail: 'mergelint does not check this document' };
   }
-  return { text: params.command, detail: `a ${params.command} config; set mergelint.kind or write "# mergelint: tool=NAME" to change it` };
+  return { text: params.command, detail: 'the command this config is for (mergelint.kind forces one)' };
 }
 
 /** The last kind told for each open document. */
