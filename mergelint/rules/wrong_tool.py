@@ -1,7 +1,9 @@
 """## What it does
 Reports a file that no mergekit command reads as it is written: a `# mergelint: tool=`
-comment that names no tool, or a file shaped like no mergekit config (`models` written as
-a mapping beside top-level keys mergekit-yaml does not have).
+comment that names no tool, a file shaped like no mergekit config (`models` written as
+a mapping beside top-level keys mergekit-yaml does not have), or a file that mixes
+mergekit-moe's keys (`experts`, `gate_mode`) with mergekit-yaml's (`merge_method`,
+`models`, `slices`): one diagnostic for the file, instead of one per foreign key.
 
 mergelint recognises the four kinds of mergekit config from their keys: mergekit-yaml
 (`merge_method` and `models`/`slices`), mergekit-moe (`experts`, `gate_mode`),
@@ -11,7 +13,9 @@ says which one a file is when its keys do not.
 
 ## Why is this bad?
 mergekit rejects such a file only with "merge_method Field required" (or ignores most
-of it), which does not say what the file was meant to be.
+of it), which does not say what the file was meant to be. A mixed file is worse: each
+command ignores the other's keys without a word, so mergekit-yaml merges `models:` and
+drops the experts, and mergekit-moe builds the experts and drops the merge.
 
 ## Example
 ```yaml
@@ -25,6 +29,8 @@ routing: top2
 Use instead: `# mergelint: tool=moe`, and the keys of the command the file is for.
 """
 
+from merge_core.language import LAYOUT_KEYS, MERGE_METHOD
+from merge_core.moe.language import MOE_KEYS
 from merge_core.tools import TOOL_NAMES, Tool, declared
 
 from ..document import Range
@@ -41,6 +47,8 @@ def check(ctx: Context) -> None:
     if ctx.document.index == 0:
         _check_comment(ctx)
     root = ctx.document.root
+    if ctx.config is not None and declared(ctx.source.text) is None:
+        _check_mixed(ctx)
     if ctx.tool is not Tool.YAML or ctx.view is None:
         return
     models = root.get("models")
@@ -54,6 +62,28 @@ def check(ctx: Context) -> None:
             "are not mergekit's; mergekit-yaml would reject it",
         )
         ctx.view = None
+
+
+# The keys that say which of the two a file is for: each command ignores the other's.
+_YAML_KEYS = (MERGE_METHOD, *LAYOUT_KEYS)
+
+
+def _check_mixed(ctx: Context) -> None:
+    """mergekit-moe and mergekit-yaml keys in one document: said once, and the document is checked no further."""
+    root = ctx.config.root
+    moe = [k.value for k, _ in root.pairs if k.value in MOE_KEYS]
+    yaml = [k.value for k, _ in root.pairs if k.value in _YAML_KEYS]
+    if not moe or not yaml:
+        return
+    foreign = moe if ctx.tool is not Tool.MOE else yaml
+    ctx.report(
+        RULE,
+        root.key_node(foreign[0]),
+        f"this file mixes mergekit-moe's keys ({', '.join(moe)}) with mergekit-yaml's ({', '.join(yaml)}), and each "
+        f"command ignores the other's: mergekit-yaml would drop the experts, mergekit-moe the merge. Keep one "
+        f"command's keys (or add '# mergelint: tool=moe' or 'tool=yaml' to check it as that command's config)",
+    )
+    ctx.view = ctx.moe = None
 
 
 def _check_comment(ctx: Context) -> None:
