@@ -14,10 +14,10 @@ padding token") after the base model is loaded.
 base_model: org/base-without-special-tokens
 gate_mode: hidden
 experts:
-  - source_model: org/code
-    positive_prompts: ["Write a function"]
-  - source_model: org/math
-    positive_prompts: ["Solve the equation"]
+  - source_model: org/french
+    positive_prompts: ["Translate into French"]
+  - source_model: org/summary
+    positive_prompts: ["Summarise this article"]
 ```
 
 Use instead: a base model whose tokenizer_config.json sets `bos_token` or `eos_token`,
