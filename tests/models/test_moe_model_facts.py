@@ -66,3 +66,11 @@ def test_gate_prompts_fail_to_tokenize_where_mergekit_fails(models, base, fails)
     text = (GOLDEN / "moe-gate-tokenizer.yml").read_text().replace("./llama-no-specials", f"./{base}")
     found = check_source(Source(text), Settings(select=("moe-gate-tokenizer",)), inspector=models.inspector())
     assert failed == fails == bool(found)
+
+
+def test_the_model_file_rules_read_a_moe_configs_models(models):
+    text = ("base_model: ./llama-a\ngate_mode: random\nexperts:\n  - source_model: ./bad/truncated\n"
+            "  - source_model: ./llama-remote-code\n  - source_model: ./nowhere\n")
+    found = check_source(Source(text), Settings(), inspector=models.inspector())
+    rules = {(d.rule, d.range.start.line) for d in found}
+    assert {("model-files-unreadable", 3), ("needs-trust-remote-code", 4), ("model-not-found", 5)} <= rules
