@@ -15,6 +15,7 @@ from merge_core.moe.language import (
     POSITIVE_PROMPTS, SHARED_EXPERTS, SOURCE_MODEL,
 )
 from merge_core.references import ModelReference
+from merge_core.values import ValueTypeError, to_int
 
 from .config_view import References
 from .document import Node
@@ -63,7 +64,7 @@ class MoeView:
         self.gate_mode_node = root.get(GATE_MODE)
         self.gate_mode = self._value(self.gate_mode_node, str, DEFAULT_GATE_MODE)
         self.experts_per_token_node = root.get(EXPERTS_PER_TOKEN)
-        self.experts_per_token = self._value(self.experts_per_token_node, int, DEFAULT_EXPERTS_PER_TOKEN)
+        self.experts_per_token = self._count(self.experts_per_token_node)
         self.architecture_node = root.get(ARCHITECTURE)
         self.architecture = self._value(self.architecture_node, str, None)
 
@@ -73,6 +74,16 @@ class MoeView:
             return default
         value = node.value if node.is_scalar else None
         return value if isinstance(value, kind) and not isinstance(value, bool) else None
+
+    @staticmethod
+    def _count(node: Node | None) -> int | None:
+        """experts_per_token as pydantic reads it ("2" and true are numbers), None when it is none."""
+        if node is None:
+            return DEFAULT_EXPERTS_PER_TOKEN
+        try:
+            return to_int(node.value) if node.is_scalar else None
+        except ValueTypeError:
+            return None
 
     def _reference(self, node: Node | None) -> ModelReference | None:
         if node is None or not (node.is_map or node.is_scalar and isinstance(node.value, str)):

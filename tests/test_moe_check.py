@@ -139,3 +139,18 @@ def test_a_tool_comment_says_which_command_the_mixed_file_is_for():
     text = "# mergelint: tool=moe\nmerge_method: linear\nbase_model: org/base\nexperts:\n  - source_model: org/a\n" \
            "  - source_model: org/b\ngate_mode: random\n"
     assert rules_of(check_text(text)) == ["unknown-key"]
+
+
+@pytest.mark.parametrize("value", ['"2"', "true", "2.0", '" 2 "', "two", "2.5", "[2]"])
+def test_numbers_are_read_as_mergekit_moes_pydantic_reads_them(value):
+    from mergekit.moe.config import MoEMergeConfig
+    from pydantic import ValidationError
+
+    text = _config("random", experts=(("a", None), ("b", None))).replace("experts:", f"experts_per_token: {value}\n"
+                                                                          "experts:")
+    try:
+        MoEMergeConfig.model_validate(yaml.safe_load(text))
+        loads = True
+    except ValidationError:
+        loads = False
+    assert ("invalid-value" not in rules_of(check_text(text))) == loads

@@ -13,13 +13,16 @@ from ..schema import reference_defs
 from .architectures import ARCHITECTURE_NAMES
 from .language import (
     ARCHITECTURE, DEFAULT_EXPERTS_PER_TOKEN, DEFAULT_GATE_MODE, EXPERT_KEYS, EXPERTS, EXPERTS_PER_TOKEN, GATE_MODE,
-    GATE_MODES, NEGATIVE_PROMPTS, POSITIVE_PROMPTS, SHARED_EXPERTS, SOURCE_MODEL, TOP_LEVEL_KEYS,
+    GATE_MODES, NEGATIVE_PROMPTS, NOISE_SCALE, POSITIVE_PROMPTS, RESIDUAL_SCALE, SHARED_EXPERTS, SOURCE_MODEL,
+    TOP_LEVEL_KEYS,
 )
 
 SCHEMA_ID = "https://mergelint.dev/schema/mergekit-moe.schema.json"
 _REFERENCE = {"$ref": "#/$defs/modelReference"}
 _PROMPTS = {"type": ["array", "null"], "items": {"type": "string"}}
-_SCALE = {"type": ["number", "null"]}
+# Numbers are checked as pydantic reads them ("2", true) by the checker, not here.
+_LAX_NUMBER = ["number", "string", "boolean"]
+_SCALE = {"type": [*_LAX_NUMBER, "null"]}
 
 # What each gate mode does (`moe/router.py`), for the enum's descriptions.
 _GATE_MODE_WORDS = {
@@ -39,8 +42,8 @@ def _expert(shared: bool) -> dict:
         POSITIVE_PROMPTS: {"description": "Prompts that should be routed to this expert (their gate vector).",
                            **_PROMPTS},
         NEGATIVE_PROMPTS: {"description": "Prompts that should not: their vector is subtracted.", **_PROMPTS},
-        "noise_scale": {"description": "Gaussian noise of this scale is added to the expert's MLP weights.", **_SCALE},
-        "residual_scale": {"description": "Multiplies the expert's down_proj weights.", **_SCALE},
+        NOISE_SCALE: {"description": "Gaussian noise of this scale is added to the expert's MLP weights.", **_SCALE},
+        RESIDUAL_SCALE: {"description": "Multiplies the expert's down_proj weights.", **_SCALE},
     }
     return {
         "type": "object",
@@ -64,7 +67,7 @@ def _top_level() -> dict:
         },
         "dtype": {"description": "dtype of the output; default: the base model's.", "enum": [*DTYPE_NAMES, None]},
         EXPERTS_PER_TOKEN: {"description": f"Experts each token is routed to (default {DEFAULT_EXPERTS_PER_TOKEN}).",
-                            "type": "integer"},
+                            "type": _LAX_NUMBER},
         SHARED_EXPERTS: {"description": "Experts every token passes through (DeepSeek MoE, Qwen MoE).",
                          "type": ["array", "null"], "items": {"$ref": "#/$defs/sharedExpert"}},
         ARCHITECTURE: {

@@ -31,13 +31,13 @@ models:
 """
 
 from merge_core.language import DTYPE_KEYS, MERGE_METHOD
-from merge_core.moe.language import GATE_MODE
+from merge_core.moe.language import EXPERT_NUMBERS, GATE_MODE, NUMBERS
 from merge_core.tools import Tool
 
 from ..diagnostics import Fix
 from ..document import Node, Range
 from ..edits import replace_scalar
-from ..params import malformed, scalars, type_problem
+from ..params import malformed, scalars, type_problem, value_problem
 from ..rule import Context, Needs, Rule
 from ..validate import IssueKind
 
@@ -86,7 +86,22 @@ def check(ctx: Context) -> None:
             ctx.report(RULE, where or root, f"{issue.message}: expected one of {allowed}")
         else:
             ctx.report(RULE, where or root, issue.message)
+    if ctx.moe is not None:
+        _check_moe_numbers(ctx)
     _check_parameter_types(ctx)
+
+
+def _check_moe_numbers(ctx: Context) -> None:
+    """mergekit-moe's numbers, read as its pydantic reads them when it loads the config."""
+    moe = ctx.moe
+    owners = [(moe.root, NUMBERS)] + [(e.entry, EXPERT_NUMBERS) for e in moe.all_experts]
+    for owner, numbers in owners:
+        for key, kind in numbers.items():
+            node = owner.get(key)
+            if node is not None and node.is_scalar and not malformed(node, ctx.schema_errors):
+                problem = value_problem(key, kind, node.value, "when it loads the config", "mergekit-moe")
+                if problem:
+                    ctx.report(RULE, node, problem)
 
 
 def _check_parameter_types(ctx: Context) -> None:
