@@ -74,3 +74,18 @@ def test_the_model_file_rules_read_a_moe_configs_models(models):
     found = check_source(Source(text), Settings(), inspector=models.inspector())
     rules = {(d.rule, d.range.start.line) for d in found}
     assert {("model-files-unreadable", 3), ("needs-trust-remote-code", 4), ("model-not-found", 5)} <= rules
+
+
+def test_a_special_tokens_map_gives_the_eos_token_as_transformers_reads_it(models, tmp_path):
+    """Older transformers wrote BOS/EOS to special_tokens_map.json only: it counts where tokenizer_config.json is silent."""
+    import json
+    import shutil
+
+    import transformers
+
+    base = tmp_path / "base"
+    shutil.copytree(models.root / "llama-no-specials", base)
+    (base / "special_tokens_map.json").write_text(json.dumps({"eos_token": "</s>"}))
+    assert transformers.AutoTokenizer.from_pretrained(str(base)).eos_token == "</s>"
+    text = (GOLDEN / "moe-gate-tokenizer.yml").read_text().replace("./llama-no-specials", str(base))
+    assert check_source(Source(text), Settings(select=("moe-gate-tokenizer",)), inspector=models.inspector()) == []
