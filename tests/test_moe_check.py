@@ -154,3 +154,9 @@ def test_numbers_are_read_as_mergekit_moes_pydantic_reads_them(value):
     except ValidationError:
         loads = False
     assert ("invalid-value" not in rules_of(check_text(text))) == loads
+
+
+def test_a_moe_config_in_a_multi_stream_is_one_diagnostic():
+    text = ("name: a\nmerge_method: linear\nmodels:\n  - model: org/a\n    parameters: {weight: 1}\n---\n"
+            "base_model: a\ngate_mode: random\nexperts:\n  - source_model: org/b\n  - source_model: org/c\n")
+    assert rules_of(check_text(text)) == ["wrong-tool"]

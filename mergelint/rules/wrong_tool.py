@@ -3,7 +3,8 @@ Reports a file that no mergekit command reads as it is written: a `# mergelint: 
 comment that names no tool, a file shaped like no mergekit config (`models` written as
 a mapping beside top-level keys mergekit-yaml does not have), or a file that mixes
 mergekit-moe's keys (`experts`, `gate_mode`) with mergekit-yaml's (`merge_method`,
-`models`, `slices`): one diagnostic for the file, instead of one per foreign key.
+`models`, `slices`), or puts a mergekit-moe config in a mergekit-multi stream: one
+diagnostic for the document, instead of one per foreign key.
 
 mergelint recognises the four kinds of mergekit config from their keys: mergekit-yaml
 (`merge_method` and `models`/`slices`), mergekit-moe (`experts`, `gate_mode`),
@@ -69,20 +70,22 @@ _YAML_KEYS = (MERGE_METHOD, *LAYOUT_KEYS)
 
 
 def _check_mixed(ctx: Context) -> None:
-    """mergekit-moe and mergekit-yaml keys in one document: said once, and the document is checked no further."""
+    """mergekit-moe and mergekit-yaml keys in one document (or mergekit-moe's in a mergekit-multi
+    stream, whose documents are mergekit-yaml merges): said once, and the document is checked no further."""
     root = ctx.config.root
     moe = [k.value for k, _ in root.pairs if k.value in MOE_KEYS]
     yaml = [k.value for k, _ in root.pairs if k.value in _YAML_KEYS]
-    if not moe or not yaml:
+    if not moe or not yaml and ctx.tool is not Tool.MULTI:
         return
     foreign = moe if ctx.tool is not Tool.MOE else yaml
-    ctx.report(
-        RULE,
-        root.key_node(foreign[0]),
-        f"this file mixes mergekit-moe's keys ({', '.join(moe)}) with mergekit-yaml's ({', '.join(yaml)}), and each "
-        f"command ignores the other's: mergekit-yaml would drop the experts, mergekit-moe the merge. Keep one "
-        f"command's keys (or add '# mergelint: tool=moe' or 'tool=yaml' to check it as that command's config)",
-    )
+    if ctx.tool is Tool.MULTI:
+        message = (f"mergekit-multi reads every document as a mergekit-yaml merge and does not know mergekit-moe's keys "
+                   f"({', '.join(moe)}): a mergekit-moe config is a file of its own, for mergekit-moe")
+    else:
+        message = (f"this file mixes mergekit-moe's keys ({', '.join(moe)}) with mergekit-yaml's ({', '.join(yaml)}), and "
+                   "each command ignores the other's: mergekit-yaml would drop the experts, mergekit-moe the merge. Keep "
+                   "one command's keys (or add '# mergelint: tool=moe' or 'tool=yaml' to check it as that command's config)")
+    ctx.report(RULE, root.key_node(foreign[0]), message)
     ctx.view = ctx.moe = None
 
 
