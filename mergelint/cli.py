@@ -388,10 +388,11 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
     compat = resolve(mergekit, device, seed)
     for line in [] if compat.quiet else compat.ignored:
         _fail(line)
-    if unsafe_truncate_embeddings:  # the user has accepted what this rule reports
-        from .rules import lookup
-
-        settings = settings.merged((), [n for n in ("vocab-mismatch",) if lookup(n) is not None], online)
+    # The user has accepted what these rules report: the flags that make mergekit go ahead anyway.
+    accepted = [rule for rule, flag in (("vocab-mismatch", unsafe_truncate_embeddings),
+                                        ("moe-identical-experts", allow_all_same)) if flag]
+    if accepted:
+        settings = settings.merged((), accepted, online)
     _lint(source, settings, compat.quiet)
     # OpenMP threads that spin while waiting compete with the reader/writer threads on small
     # machines, but sleeping at once makes every small op of a chunked loop wake them up:

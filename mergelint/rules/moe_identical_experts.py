@@ -6,7 +6,8 @@ than `random`).
 The result uses more memory than the model alone and computes exactly the same output.
 mergekit-moe refuses it ("All of your expert models are the same.") unless it is run
 with `--i-understand-this-is-not-useful-without-training`, meant for a model that will
-be trained after the merge.
+be trained after the merge; `mergelint run` takes the same flag, and then does not
+report this.
 
 ## Example
 ```yaml
@@ -41,5 +42,5 @@ def check(ctx: Context) -> None:
         return
     ctx.report(RULE, moe.root.key_node("experts"),
                f"all {len(experts)} experts are '{refs[0]}': the MoE would compute exactly what that model does, at "
-               f"{len(experts)} times the size; mergekit-moe refuses unless run with {ALLOW_ALL_SAME_FLAG} "
-               "(for a model you will train)")
+               f"{len(experts)} times the size; mergekit-moe refuses ('All of your expert models are the same') "
+               f"unless run with {ALLOW_ALL_SAME_FLAG}, for a model you will train (so does mergelint run)")
