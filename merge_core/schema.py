@@ -99,8 +99,8 @@ def _method_description(method: MergeMethod) -> str:
     return f"{method.pretty_name}: {method.doc} (base_model: {base}; inputs: {method.contract.describe()})"
 
 
-def _defs() -> dict:
-    scalar = {"type": ["number", "boolean", "string"]}
+def reference_defs() -> dict:
+    """The `$defs` of a model reference, which every mergekit command's schema shares."""
     model_path = {
         "anyOf": [
             {"type": "string", "minLength": 1},
@@ -133,6 +133,13 @@ def _defs() -> dict:
                 },
             ],
         },
+    }
+
+
+def _defs() -> dict:
+    scalar = {"type": ["number", "boolean", "string"]}
+    return {
+        **reference_defs(),
         "scalar": scalar,
         "gradient": {
             "title": "a list of numbers interpolated across the layers of each slice",

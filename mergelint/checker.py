@@ -13,6 +13,7 @@ from .diagnostics import Diagnostic
 from .discover import NotARegularFile, open_regular
 from .document import Source, YamlDocument, gc_paused, parse
 from .model_facts import Facts
+from .moe_view import MoeView
 from .rule import Context
 from .rules import RULES, lookup
 from .settings import Settings
@@ -85,9 +86,12 @@ def _check_source(source: Source, settings: Settings, facts: Facts) -> list[Diag
     for document in documents:
         ctx = Context(source, document, None, multi_document=multi, facts=facts, tool=tool, stages=stages)
         root = document.root
-        if root is not None and root.is_map and tool in MERGEKIT_YAML_TOOLS:
-            ctx.schema_errors = validate(root, multi=tool is Tool.MULTI)  # (a stage may have a name:)
-            ctx.view = ConfigView(root)
+        if root is not None and root.is_map:
+            ctx.schema_errors = validate(root, tool)
+            if tool in MERGEKIT_YAML_TOOLS:
+                ctx.view = ConfigView(root)
+            elif tool is Tool.MOE:
+                ctx.moe = MoeView(root)
         for rule in RULES:
             if rule.applies(ctx):
                 rule.check(ctx)

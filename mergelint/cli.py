@@ -14,11 +14,14 @@ import click
 
 from merge_core.language import FLOAT_DTYPES
 from merge_core.moe.language import ALLOW_ALL_SAME_FLAG
+from merge_core.schemas import PUBLISHED
 from merge_core.tools import Tool
 
 from . import __version__
 from .mergekit_flags import mergekit_options
 from .option_hints import HintingCommand
+
+SCHEMA_TOOLS = [tool.value for tool in PUBLISHED]
 
 
 def _fail(message: str) -> None:
@@ -247,18 +250,19 @@ def lsp(tcp, stdio) -> None:
 
 
 @main.command()
-@click.option("--write", is_flag=True, help="Update schema/mergekit-config.schema.json and "
-              "schema/mergekit-multi.schema.json instead of printing.")
-@click.option("--output", default=None, help="The file --write updates (the mergekit-yaml schema only).")
-@click.option("--multi", is_flag=True, help="Print the schema of a mergekit-multi document (a config plus `name:`).")
-def schema(write, output, multi) -> None:
-    """Print the JSON Schema generated from the merge method registry."""
+@click.option("--write", is_flag=True, help="Update every schema/*.schema.json (or --output) instead of printing.")
+@click.option("--output", default=None, help="The file --write updates with mergekit-yaml's schema.")
+@click.option("--tool", "tool_name", type=click.Choice(SCHEMA_TOOLS), default="yaml", show_default=True,
+              help="Whose schema to print: mergekit-yaml's or another mergekit command's.")
+def schema(write, output, tool_name) -> None:
+    """Print the JSON Schema generated from the merge method registry (or another command's words)."""
     from .schema_file import render, write_schema
 
     if write:
-        click.echo(f"wrote {write_schema(output)}", err=True)
+        for path in write_schema(output):
+            click.echo(f"wrote {path}", err=True)
     else:
-        click.echo(render(multi), nl=False)
+        click.echo(render(Tool(tool_name)), nl=False)
 
 
 def _size_or_exit(option: str, text: str | None) -> int | None:
@@ -408,10 +412,11 @@ def run(config, out, intermediate_dir, lazy, device, dtype, out_dtype, seed, dry
     compat = resolve(mergekit, device, seed)
     for line in [] if compat.quiet else compat.ignored:
         _fail(line)
-    if unsafe_truncate_embeddings:  # the user has accepted what this rule reports
-        from .rules import lookup
-
-        settings = settings.merged((), [n for n in ("vocab-mismatch",) if lookup(n) is not None], online)
+    # The user has accepted what these rules report: the flags that make mergekit go ahead anyway.
+    accepted = [rule for rule, flag in (("vocab-mismatch", unsafe_truncate_embeddings),
+                                        ("moe-identical-experts", allow_all_same)) if flag]
+    if accepted:
+        settings = settings.merged((), accepted, online)
     _lint(source, settings, compat.quiet)
     # OpenMP threads that spin while waiting compete with the reader/writer threads on small
     # machines, but sleeping at once makes every small op of a chunked loop wake them up:

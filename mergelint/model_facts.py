@@ -17,10 +17,14 @@ from merge_core.references import ModelPath, ModelReference, ModelReferenceError
 
 from .config_view import ConfigView, Group, Input
 from .document import Node, Range
+from .moe_view import MoeView
 from .stage_facts import planned
 
 if TYPE_CHECKING:
     from .stage_index import StageIndex
+
+# Whose references are read: a mergekit-yaml config, or a mergekit-moe one (its base and experts).
+View = ConfigView | MoeView
 
 
 @dataclass(eq=False)
@@ -29,7 +33,7 @@ class RefUse:
 
     node: Node
     ref: ModelReference
-    role: str  # "base" | "input" | "slice-base" | "tokenizer"
+    role: str  # "base" | "input" | "slice-base" | "tokenizer"; mergekit-moe: "base" | "expert" | "shared-expert"
     group: Group | None = None
     inp: Input | None = None
 
@@ -39,7 +43,7 @@ class Facts:
         self.inspector = inspector
         self.for_run = for_run  # `mergelint run`: a missing local model is an error
         self._resolved: dict[ModelPath, Resolution] = {}
-        self._uses: dict[int, tuple[ConfigView, list[RefUse]]] = {}
+        self._uses: dict[int, tuple[View, list[RefUse]]] = {}
         # A mergekit-multi stream's stages: a reference to one is its planned output, not a model to find.
         self.stages: "StageIndex | None" = None
         self._planning: set[str] = set()
@@ -71,18 +75,18 @@ class Facts:
         facts = self.folder(ref.model)
         return facts if facts is not None and facts.config is not None else None
 
-    def uses(self, view: ConfigView) -> list[RefUse]:
+    def uses(self, view: View) -> list[RefUse]:
         """Every reference of one document's config, in document order (computed once per document)."""
         hit = self._uses.get(id(view))
         if hit is None or hit[0] is not view:  # the view is kept, so its id cannot be reused meanwhile
             hit = self._uses[id(view)] = (view, list(_uses(view)))
         return hit[1]
 
-    def inputs(self, view: ConfigView) -> list[RefUse]:
+    def inputs(self, view: View) -> list[RefUse]:
         """References that are merged: every group's inputs (the auto-added base as the base)."""
         return [u for u in self.uses(view) if u.role != "tokenizer"]
 
-    def distinct(self, view: ConfigView, key=lambda use: use.ref, merged_only: bool = False) -> Iterator[RefUse]:
+    def distinct(self, view: View, key=lambda use: use.ref, merged_only: bool = False) -> Iterator[RefUse]:
         """The first use of each distinct `key(use)` (the reference, its model, its LoRA; None is skipped)."""
         seen = set()
         for use in self.inputs(view) if merged_only else self.uses(view):
@@ -91,7 +95,7 @@ class Facts:
                 seen.add(k)
                 yield use
 
-    def paths(self, view: ConfigView) -> Iterator[tuple[RefUse, str, ModelPath]]:
+    def paths(self, view: View) -> Iterator[tuple[RefUse, str, ModelPath]]:
         """Each distinct model or adapter path at its first use, with its side ("model" or "lora");
         a stage's output is no path to find (its own models are judged in its document)."""
         seen = set()
@@ -111,7 +115,7 @@ def _ref(node: Node | None) -> ModelReference | None:
         return None
 
 
-def _uses(view: ConfigView):
+def _uses(view: View):
     found: list[RefUse] = []
     seen: set[int] = set()
 

@@ -11,6 +11,7 @@ from merge_core.tools import MERGEKIT_YAML_TOOLS, Tool
 from .config_view import ConfigView
 from .diagnostics import Diagnostic, Edit, Fix
 from .document import Node, Range, Source, YamlDocument
+from .moe_view import MoeView
 
 if TYPE_CHECKING:
     from .model_facts import Facts
@@ -28,8 +29,9 @@ class Needs(Enum):
     """What a rule's check reads; the checker runs it only where that is there."""
 
     DOCUMENT = "document"  # the parsed YAML document, whatever it holds (even nothing)
-    # A mapping at the top level, read as a mergekit-yaml config (`ctx.view`, set for mergekit-yaml
-    # and mergekit-multi documents); wrong-tool, which runs first, clears it for a foreign file.
+    # A mapping at the top level, read as its tool's config (`ctx.config`: `ctx.view` for mergekit-yaml
+    # and mergekit-multi documents, `ctx.moe` for mergekit-moe ones); wrong-tool, which runs first,
+    # clears it for a foreign file.
     CONFIG = "config"
     MODEL_FACTS = "model facts"  # the config and the models' own files (`ctx.facts`)
 
@@ -70,7 +72,7 @@ class Rule:
             return False
         if self.needs is Needs.DOCUMENT:
             return True
-        return ctx.view is not None and (self.needs is Needs.CONFIG or ctx.facts is not None)
+        return ctx.config is not None and (self.needs is Needs.CONFIG or ctx.facts is not None)
 
 
 @dataclass
@@ -87,6 +89,12 @@ class Context:
     # Model facts (merge_core.inspect behind a per-check memo); None: no model checks.
     facts: "Facts | None" = None
     stages: "StageIndex | None" = None  # a mergekit-multi stream's stages (every document's)
+    moe: MoeView | None = None  # a mergekit-moe document's view (`view` is mergekit-yaml's)
+
+    @property
+    def config(self) -> ConfigView | MoeView | None:
+        """The document read as its tool's config, whichever tool that is; None when it is none."""
+        return self.view if self.view is not None else self.moe
 
     def report(
         self,

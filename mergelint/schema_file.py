@@ -1,25 +1,24 @@
-"""The published copies of the schemas: `schema/mergekit-config.schema.json` (mergekit-yaml) and
-`schema/mergekit-multi.schema.json` (each document of a mergekit-multi stream)."""
+"""The published copies of the schemas: `schema/<file>` for each tool merge_core.schemas lists."""
 
 from __future__ import annotations
 
 import json
 import os
 
-DEFAULT_PATH = os.path.join("schema", "mergekit-config.schema.json")
-MULTI_PATH = os.path.join("schema", "mergekit-multi.schema.json")
+from merge_core.schemas import PUBLISHED, schema_for
+from merge_core.tools import Tool
+
+def render(tool: Tool = Tool.YAML) -> str:
+    return json.dumps(schema_for(tool), indent=2, ensure_ascii=False) + "\n"
 
 
-def render(multi: bool = False) -> str:
-    from merge_core.schema import build_multi_schema, build_schema
-
-    return json.dumps(build_multi_schema() if multi else build_schema(), indent=2, ensure_ascii=False) + "\n"
-
-
-def write_schema(path: str | None = None) -> str:
-    """Write the mergekit-yaml schema to `path`; with no path, both schemas to their published files."""
-    written = [(path, False)] if path else [(DEFAULT_PATH, False), (MULTI_PATH, True)]
-    for target, multi in written:
+def write_schema(path: str | None = None) -> list[str]:
+    """Write mergekit-yaml's schema to `path`, or, without one, every tool's to schema/."""
+    if path is not None:
+        targets = {path: Tool.YAML}
+    else:
+        targets = {os.path.join("schema", file): tool for tool, file in PUBLISHED.items()}
+    for target, tool in targets.items():
         with open(target, "w", encoding="utf-8") as f:
-            f.write(render(multi))
-    return ", ".join(target for target, _ in written)
+            f.write(render(tool))
+    return list(targets)

@@ -24,6 +24,10 @@ class Stage:
     name: str | None  # None: the unnamed, final merge
     name_node: Node | None  # the value of `name:`
 
+    def name_range(self, source: Source) -> Range | None:
+        """The range of the name alone inside its scalar (inside any quotes)."""
+        return _inner_range(source, self.name_node, self.name) if self.name is not None else None
+
 
 @dataclass(frozen=True, eq=False)
 class StageUse:
@@ -36,10 +40,7 @@ class StageUse:
 
     def path_range(self, source: Source) -> Range:
         """The range of the path alone inside the scalar (what a rename replaces)."""
-        start = source.offset(self.node.range.start)
-        text = source.text[start:source.offset(self.node.range.end)]
-        at = max(text.find(self.path), 0)
-        return Range(source.position(start + at), source.position(start + at + len(self.path)))
+        return _inner_range(source, self.node, self.path)
 
 
 class StageIndex:
@@ -74,6 +75,10 @@ class StageIndex:
     def linked_of(self, document: int) -> values.Stage | None:
         return next((s for s in self.linked if s.index == document), None)
 
+    def declarations(self, name: str) -> list[Stage]:
+        """Every stage named `name` (more than one is an error the multi rules report)."""
+        return [s for s in self.stages if s.name == name]
+
 
 def _config(root: Node) -> dict:
     value = root.value if isinstance(root.value, dict) else {}
@@ -91,6 +96,14 @@ def node_at(root: Node, path: tuple) -> Node | None:
         if node is None:
             return None
     return node
+
+
+def _inner_range(source: Source, node: Node, part: str) -> Range:
+    """Where `part` stands in the text of a scalar that starts with it (after a quote, if any)."""
+    start = source.offset(node.range.start)
+    text = source.text[start:source.offset(node.range.end)]
+    at = max(text.find(part), 0)
+    return Range(source.position(start + at), source.position(start + at + len(part)))
 
 
 def build(documents: list[YamlDocument]) -> StageIndex:

@@ -1,7 +1,8 @@
 """JSON Schema validation of a document, with each error mapped onto its node.
 
-The schema is built from the method registry at run time (the same function
-writes the published file). Validation uses jsonschema-rs: it loads in a few
+Each tool's schema is built at run time (merge_core.schemas: the same functions
+write the published files): mergekit-yaml's from the method registry, mergekit-moe's
+from its words. Validation uses jsonschema-rs: it loads in a few
 milliseconds and validates a several-thousand-line config in a few more, where
 the pure-Python validator costs a large share of the cold-start budget alone.
 """
@@ -13,6 +14,9 @@ import enum
 import functools
 import math
 from dataclasses import dataclass, field
+
+from merge_core.schemas import schema_for, schema_tool
+from merge_core.tools import Tool
 
 from .document import Node
 
@@ -56,19 +60,11 @@ class SchemaIssue:
     options: list = field(default_factory=list)  # allowed keys or values
 
 
-@functools.lru_cache(maxsize=1)
-def schema() -> dict:
-    from merge_core.schema import build_schema
-
-    return build_schema()
-
-
-@functools.lru_cache(maxsize=2)
-def _validator(multi: bool):
+@functools.lru_cache(maxsize=None)
+def _validator(tool: Tool):
     import jsonschema_rs
-    from merge_core.schema import build_multi_schema
 
-    return jsonschema_rs.validator_for(build_multi_schema() if multi else schema())
+    return jsonschema_rs.validator_for(schema_for(tool))
 
 
 _AS_IS = (str, int, bool, type(None))
@@ -121,8 +117,8 @@ def locate(root: Node, path) -> tuple[Node | None, Node | None]:
     return node, key
 
 
-def _schema_at(path) -> dict:
-    sub = schema()
+def _schema_at(schema: dict, path) -> dict:
+    sub = schema
     for step in path:
         sub = sub[step]
     return sub
@@ -152,26 +148,31 @@ def _where(path) -> str:
     return out or "the document"
 
 
-def validate(root: Node, multi: bool = False) -> list[SchemaIssue]:
+def validate(root: Node, tool: Tool = Tool.YAML) -> list[SchemaIssue]:
+    """The schema's complaints about a document of `tool` (none for a tool without a schema)."""
+    tool = schema_tool(tool)
+    if tool is None:
+        return []
+    schema = schema_for(tool)
     issues: list[SchemaIssue] = []
     seen: set = set()
-    for error in _validator(multi).iter_errors(to_json(root.value)):
+    for error in _validator(tool).iter_errors(to_json(root.value)):
         path = tuple(error.instance_path)
         kind = type(error.kind).__name__
         signature = (path, kind, str(error.message))
         if signature in seen:
             continue
         seen.add(signature)
-        issues.extend(_issues(root, path, kind, error))
+        issues.extend(_issues(root, path, kind, error, schema))
     return issues
 
 
-def _issues(root: Node, path: tuple, kind: str, error) -> list[SchemaIssue]:
+def _issues(root: Node, path: tuple, kind: str, error, schema: dict) -> list[SchemaIssue]:
     node, key = locate(root, path)
     where = _where(path)
     schema_path = list(error.schema_path)
     if kind == "AdditionalProperties":
-        allowed = sorted(_schema_at(schema_path[:-1]).get("properties", {}))
+        allowed = sorted(_schema_at(schema, schema_path[:-1]).get("properties", {}))
         out = []
         children = _children(node)
         for name in error.kind.unexpected:
@@ -194,11 +195,11 @@ def _issues(root: Node, path: tuple, kind: str, error) -> list[SchemaIssue]:
         wanted = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in error.kind.types)
         return [SchemaIssue(IssueKind.TYPE, path, node, key, f"{where} must be {wanted}, not {_describe(node)}")]
     if kind == "AnyOf":
-        title = _schema_at(schema_path[:-1]).get("title")
+        title = _schema_at(schema, schema_path[:-1]).get("title")
         wanted = title or "a different kind of value"
         return [SchemaIssue(IssueKind.TYPE, path, node, key, f"{where} must be {wanted}, not {_describe(node)}")]
     if kind in ("OneOfNotValid", "OneOfMultipleValid"):
-        options = [s["required"][0] for s in _schema_at(schema_path) if "required" in s]
+        options = [s["required"][0] for s in _schema_at(schema, schema_path) if "required" in s]
         present = [o for o in options if node is not None and node.is_map and node.get(o) is not None]
         listed = ", ".join(options[:-1]) + " or " + options[-1]
         if present:
@@ -208,7 +209,7 @@ def _issues(root: Node, path: tuple, kind: str, error) -> list[SchemaIssue]:
         message = f"exactly one of {listed} must be given, and not empty"
         return [SchemaIssue(IssueKind.MISSING, path, node, key, message, options=options)]
     if kind in ("MinItems", "MaxItems"):
-        if _schema_at(schema_path[:-1]).get("maxItems") == 2:
+        if _schema_at(schema, schema_path[:-1]).get("maxItems") == 2:
             return [SchemaIssue(IssueKind.SHAPE, path, node, key, f"{where} must have exactly 2 items: [start, end]")]
         return [SchemaIssue(IssueKind.SHAPE, path, node, key, f"{where} must not be empty")]
     if kind == "MinProperties":

@@ -22,11 +22,13 @@ from checker_support import (
     MODEL_FACT_RULES, ROOT, RULE_FIXTURES, check_text, fixture_files, load_fixture, rules_of, to_json,
 )
 from merge_core.inspect import Inspector
+from merge_core.tools import Tool
 from mergelint.checker import check_source
 from mergelint.cli import main
 from mergelint.config_view import ConfigView
 from mergelint.document import Source, parse
 from mergelint.model_facts import Facts
+from mergelint.moe_view import MoeView
 from mergelint.rule import Context, Needs
 from mergelint.rules import RULES, lookup
 from mergelint.settings import Settings
@@ -84,16 +86,25 @@ def test_every_rule_has_a_fixture():
 def test_the_checker_runs_a_rule_only_where_what_it_needs_is_there():
     source = Source("merge_method: linear\n")
     (document,) = parse(source)
+    yaml_rules = [r for r in RULES if Tool.YAML in r.tools]
     without_facts = Context(source, document, ConfigView(document.root))
-    mergekit_yaml = [r for r in RULES if Tool.YAML in r.tools]
-    assert [r.name for r in mergekit_yaml if not r.applies(without_facts)] == list(MODEL_FACT_RULES)
-    # the stream rules judge mergekit-multi files only
-    assert all(r.code.startswith("ML5") for r in RULES if r not in mergekit_yaml)
+    assert [r.name for r in yaml_rules if not r.applies(without_facts)] == [
+        r.name for r in yaml_rules if r.needs is Needs.MODEL_FACTS]
     not_a_config = Context(source, document, None, facts=Facts(Inspector(str(ROOT))))
-    assert [r.name for r in RULES if r.applies(not_a_config)] == [r.name for r in RULES if r.needs is Needs.DOCUMENT]
-    assert {r.name for r in RULES if r.needs is Needs.DOCUMENT} == {"yaml-syntax", "wrong-tool", "invalid-value"}
+    assert [r.name for r in RULES if r.applies(not_a_config)] == [r.name for r in yaml_rules if r.needs is Needs.DOCUMENT]
+    assert {r.name for r in RULES if r.needs is Needs.DOCUMENT} == {"yaml-syntax", "wrong-tool", "invalid-value", "duplicate-key"}
     # A top-level list is no config: no rule that reads one runs (they would fail on it).
     assert rules_of(check_text("- merge_method: linear\n")) == ["invalid-value"]
+
+
+def test_a_moe_document_gets_the_moe_rules_and_those_shared_by_every_tool():
+    source = Source("base_model: a\nexperts: []\n")
+    (document,) = parse(source)
+    moe = Context(source, document, None, tool=Tool.MOE, moe=MoeView(document.root))
+    applied = {r.name for r in RULES if r.applies(moe)}
+    assert {r.name for r in RULES if r.tools == (Tool.MOE,) and r.needs is not Needs.MODEL_FACTS} <= applied
+    assert {"duplicate-key", "unknown-key", "invalid-value", "dtype-value", "invalid-model-reference"} <= applied
+    assert "unknown-merge-method" not in applied and "model-not-found" not in applied  # (no facts here)
 
 
 def test_no_orphan_snapshots():

@@ -18,11 +18,13 @@ other as its own model.
 """
 
 from merge_core.references import ModelReferenceError
+from merge_core.tools import MERGEKIT_YAML_TOOLS, Tool
 
 from ..document import Node, Range
 from ..rule import Context, Rule
 
-RULE = Rule("ML201", "invalid-model-reference", "error", "A model reference does not follow mergekit's grammar")
+RULE = Rule("ML201", "invalid-model-reference", "error", "A model reference does not follow mergekit's grammar",
+            tools=(*MERGEKIT_YAML_TOOLS, Tool.MOE))
 
 
 def _span(node: Node, error: ModelReferenceError) -> Node | Range:
@@ -41,7 +43,7 @@ def _span(node: Node, error: ModelReferenceError) -> Node | Range:
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    view = ctx.view
+    view = ctx.config  # a mergekit-moe config's base and source models are ModelReferences too
     seen: set[int] = set()
     for node, *_ in view.reference_nodes():
         if id(node) in seen or not (node.is_scalar and isinstance(node.value, str) or node.is_map):

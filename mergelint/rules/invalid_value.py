@@ -31,19 +31,23 @@ models:
 """
 
 from merge_core.language import DTYPE_KEYS, MERGE_METHOD
+from merge_core.moe.language import EXPERT_NUMBERS, GATE_MODE, NUMBERS
+from merge_core.tools import Tool
 
 from ..diagnostics import Fix
 from ..document import Node, Range
 from ..edits import replace_scalar
-from ..params import malformed, scalars, type_problem
+from ..params import malformed, scalars, type_problem, value_problem
 from ..rule import Context, Needs, Rule
 from ..validate import IssueKind
 
 RULE = Rule("ML003", "invalid-value", "error", "A key is missing or a value has the wrong type or shape",
-            needs=Needs.DOCUMENT)
+            needs=Needs.DOCUMENT, tools=(Tool.YAML, Tool.MULTI, Tool.MOE))
 
 # Schema errors another rule explains better.
-_OWNED_ELSEWHERE = {(MERGE_METHOD,), *((key,) for key in DTYPE_KEYS)}
+_OWNED_ELSEWHERE = {(MERGE_METHOD,), (GATE_MODE,), *((key,) for key in DTYPE_KEYS)}
+# What each tool's config needs at least, for the message on an empty one.
+_NEEDS = {Tool.MOE: "mergekit-moe config needs base_model and experts"}
 
 
 def _anchor(node: Node | None, key: Node | None) -> Node | Range | None:
@@ -63,12 +67,13 @@ def check(ctx: Context) -> None:
         # No text at all, or a document with nothing after its `---`.
         what = "document" if ctx.multi_document else "file"
         where = Range.of(0, 0, 0, 0) if root is None else root
-        ctx.report(RULE, where, f"the {what} is empty: a merge config needs merge_method and models or slices")
+        needs = _NEEDS.get(ctx.tool, "merge config needs merge_method and models or slices")
+        ctx.report(RULE, where, f"the {what} is empty: a {needs}")
         return
     if not root.is_map:
         ctx.report(RULE, root, "a merge config is a mapping of keys (merge_method, models, ...) at the top level")
         return
-    if ctx.view is None:  # another tool's config: wrong-tool said so, and its keys are not mergekit-yaml's
+    if ctx.config is None:  # another tool's config: wrong-tool said so, and its keys are not this tool's
         return
     for issue in ctx.schema_errors:
         if issue.kind in (IssueKind.UNKNOWN_KEY, IssueKind.PARAMETER_NAME):
@@ -81,12 +86,27 @@ def check(ctx: Context) -> None:
             ctx.report(RULE, where or root, f"{issue.message}: expected one of {allowed}")
         else:
             ctx.report(RULE, where or root, issue.message)
+    if ctx.moe is not None:
+        _check_moe_numbers(ctx)
     _check_parameter_types(ctx)
+
+
+def _check_moe_numbers(ctx: Context) -> None:
+    """mergekit-moe's numbers, read as its pydantic reads them when it loads the config."""
+    moe = ctx.moe
+    owners = [(moe.root, NUMBERS)] + [(e.entry, EXPERT_NUMBERS) for e in moe.all_experts]
+    for owner, numbers in owners:
+        for key, kind in numbers.items():
+            node = owner.get(key)
+            if node is not None and node.is_scalar and not malformed(node, ctx.schema_errors):
+                problem = value_problem(key, kind, node.value, "when it loads the config", "mergekit-moe")
+                if problem:
+                    ctx.report(RULE, node, problem)
 
 
 def _check_parameter_types(ctx: Context) -> None:
     view = ctx.view
-    method = view.method
+    method = view.method if view is not None else None
     if method is None:
         return
     for node, _ in view.parameter_maps():

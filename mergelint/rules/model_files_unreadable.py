@@ -21,16 +21,18 @@ Use instead: copy or download the model again (`huggingface-cli download` checks
 files), or convert `.bin` weights to safetensors.
 """
 
+from merge_core.tools import MERGEKIT_YAML_TOOLS, Tool
+
 from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML310", "model-files-unreadable", "error", "A model's files are corrupt, truncated or unreadable",
-            needs=Needs.MODEL_FACTS)
+            needs=Needs.MODEL_FACTS, tools=(*MERGEKIT_YAML_TOOLS, Tool.MOE))
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    for use, part, mpath in ctx.facts.paths(ctx.view):
+    for use, part, mpath in ctx.facts.paths(ctx.config):
         folder = ctx.facts.folder(mpath)
         if folder is None:
             continue

@@ -24,17 +24,19 @@ models:
 Use instead: the folder's real path (or the Hugging Face repo id).
 """
 
+from merge_core.tools import MERGEKIT_YAML_TOOLS, Tool
+
 from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML206", "model-not-found", "warning", "A model reference names no local folder, cached model or Hub repository",
-            needs=Needs.MODEL_FACTS)
+            needs=Needs.MODEL_FACTS, tools=(*MERGEKIT_YAML_TOOLS, Tool.MOE))
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
     not_cached = []  # Hub models that are simply not downloaded: one info for them all
-    for use, part, mpath in ctx.facts.paths(ctx.view):
+    for use, part, mpath in ctx.facts.paths(ctx.config):
         res = ctx.facts.resolve(mpath)
         if res.ok:
             continue

@@ -17,16 +17,18 @@ Use instead: run mergekit with `--trust-remote-code` once you trust that code, o
 model whose architecture transformers ships.
 """
 
+from merge_core.tools import MERGEKIT_YAML_TOOLS, Tool
+
 from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML309", "needs-trust-remote-code", "info", "A model ships its own code: mergekit needs --trust-remote-code",
-            needs=Needs.MODEL_FACTS)
+            needs=Needs.MODEL_FACTS, tools=(*MERGEKIT_YAML_TOOLS, Tool.MOE))
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    for use in ctx.facts.distinct(ctx.view, key=lambda u: u.ref.model):
+    for use in ctx.facts.distinct(ctx.config, key=lambda u: u.ref.model):
         path = use.ref.model
         facts = ctx.facts.model(use.ref)
         auto_map = facts.auto_map if facts is not None else None

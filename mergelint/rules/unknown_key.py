@@ -1,10 +1,11 @@
 """## What it does
 Finds keys mergekit does not know at their place: typos (`dtpye`), invented options
 (`output_model`, `target_model`), and parameters written beside `model:` or at the top
-level instead of under `parameters:`.
+level instead of under `parameters:`. In a mergekit-moe config, keys that neither the
+config nor an expert has (`positive_prompt`, `gate`).
 
 ## Why is this bad?
-mergekit silently drops every unknown key. A `weight:` written next to `model:` is
+mergekit (and mergekit-moe) silently drops every unknown key. A `weight:` written next to `model:` is
 never read, so the merge either fails later with "Missing required parameter weight"
 or quietly uses another value.
 
@@ -31,6 +32,7 @@ same parameter.
 
 from merge_core.language import owns_parameters
 from merge_core.methods import METHODS
+from merge_core.tools import MERGEKIT_YAML_TOOLS, Tool
 
 from ..diagnostics import Edit, Fix
 from ..document import Position, Range
@@ -41,7 +43,7 @@ from ..rule import Context, Rule
 from ..suggest import closest
 from ..validate import IssueKind, locate
 
-RULE = Rule("ML004", "unknown-key", "warning", "mergekit ignores this key")
+RULE = Rule("ML004", "unknown-key", "warning", "mergekit ignores this key", tools=(*MERGEKIT_YAML_TOOLS, Tool.MOE))
 
 _PARAMETER_NAMES = {p.name for m in METHODS.values() for p in m.params}
 
@@ -52,8 +54,10 @@ def check(ctx: Context) -> None:
         if issue.kind is not IssueKind.UNKNOWN_KEY or issue.key is None:
             continue
         parent_path = issue.path[:-1]
-        parent, _ = locate(ctx.view.root, parent_path)
-        if issue.name in _PARAMETER_NAMES and parent is not None and owns_parameters(parent_path):
+        parent, _ = locate(ctx.config.root, parent_path)
+        # Only mergekit-yaml has `parameters:`; a moe config's unknown key is only renamed.
+        takes_parameters = ctx.view is not None and parent is not None and owns_parameters(parent_path)
+        if issue.name in _PARAMETER_NAMES and takes_parameters:
             fix = _move_under_parameters(ctx, parent, issue.key, issue.node)
             ctx.report(
                 RULE,
@@ -65,7 +69,7 @@ def check(ctx: Context) -> None:
         suggestion = closest(str(issue.name), issue.options)
         fixes = []
         message = f"unknown key '{issue.name}': mergekit ignores it"
-        meant = _meant_parameter(ctx, str(issue.name)) if parent is not None and owns_parameters(parent_path) else None
+        meant = _meant_parameter(ctx, str(issue.name)) if takes_parameters else None
         if not suggestion and meant:  # a misspelt parameter beside `model:`: move it and keep its value
             fix = _move_under_parameters(ctx, parent, issue.key, issue.node, meant)
             ctx.report(RULE, issue.key, message + f"; did you mean the parameter '{meant}'? It belongs under parameters:",
