@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from lsprotocol import types
 
 from merge_core.language import looks_like_merge_config
+from merge_core.tools import Tool, tool_of
 from mergelint.check_context import CheckContext
-from mergelint.checker import check
+from mergelint.checker import check, top_level_keys
 from mergelint.diagnostics import Diagnostic
-from mergelint.document import Source
+from mergelint.document import Source, YamlDocument, parse
 from mergelint.rules import lookup
 from mergelint.settings import Settings
 
@@ -62,6 +63,9 @@ class Analysis:
     context: CheckContext  # what the check read (and a fix-all re-check reads)
     findings: list[Diagnostic] = field(default_factory=list)
     diagnostics: list[types.Diagnostic] = field(default_factory=list)  # parallel to findings
+    # The parsed stream and the mergekit command it is for, where checked (documents.Tree reuses them)
+    documents: list[YamlDocument] | None = None
+    tool: Tool | None = None
 
     @property
     def source(self) -> Source | None:
@@ -70,6 +74,11 @@ class Analysis:
 
     def pairs(self):
         return zip(self.findings, self.diagnostics)
+
+
+def stream_tool(text: str, documents: list[YamlDocument], settings: Settings) -> Tool:
+    """The mergekit command a text is for, as the checker decides it."""
+    return tool_of(text, [top_level_keys(d) for d in documents], settings.kind)
 
 
 def to_lsp(finding: Diagnostic, source: Source, index: LineIndex) -> types.Diagnostic:
@@ -125,4 +134,14 @@ def analyse(snap: Snapshot) -> Analysis:
         return Analysis(key, version, text, index, TOO_LARGE, context, diagnostics=[diag])
     findings = check(context)
     diagnostics = [to_lsp(f, context.source, index) for f in findings]
-    return Analysis(key, version, text, index, CHECKED, context, findings, diagnostics)
+    documents = parsed(context.source)
+    tool = stream_tool(text, documents, context.settings)
+    return Analysis(key, version, text, index, CHECKED, context, findings, diagnostics, documents, tool)
+
+
+def parsed(source: Source) -> list[YamlDocument]:
+    """The YAML documents of a text; none where the parser refuses it."""
+    try:
+        return parse(source)
+    except Exception:  # noqa: BLE001 - the checker's parser refusing something: no tree, no help
+        return []

@@ -28,6 +28,9 @@ def title(outcome: Outcome) -> str:
     report = outcome.report
     if report is None:
         return f"plan: {outcome.problem}"
+    if "stages" in report:  # a mergekit-multi stream: a plan per stage, where its inputs exist
+        planned = sum(1 for s in report["stages"] if s["plan"] is not None)
+        return f"plan: {_plural(len(report['stages']), 'stage')}, {planned} planned before any is merged"
     if report["missing_models"]:
         return f"plan: {_plural(len(report['missing_models']), 'model')} not found"
     t = report["totals"]

@@ -1,15 +1,18 @@
 """Completion that knows where the cursor is.
 
 Keys: top-level, model entry, slice, source, module, tokenizer and {filter, value}
-keys from the schema; parameter names valid for the chosen method at that level
-(per-model ones only under a model or source). Values: `merge_method` with each
-method's doc, dtypes, `chat_template`, `tokenizer_source`, booleans and defaults of
-parameters, and model references: local model folders and the references this
-config already uses. In a `# mergelint: disable=` comment: the rules' names.
+keys from the schema of the file's tool (mergekit-moe's: its keys, the experts'; see
+language_help); parameter names valid for the chosen method at that level (per-model
+ones only under a model or source). Values: `merge_method` with each method's doc,
+dtypes, `chat_template`, `tokenizer_source`, booleans and defaults of parameters, the
+values the schema names (`gate_mode`, `architecture`), and model references: local
+model folders and the references this config already uses. In a `# mergelint: disable=`
+comment: the rules' names.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lsprotocol import types
@@ -22,13 +25,18 @@ from mergelint.suppressions import UNUSED
 
 from . import language_help, model_folders, rule_docs
 from .capabilities import Resolved
-from .context import Cursor, Lines, at_cursor, method_in
+from .context import Cursor, Lines, at_cursor, method_in, tool_in
 from .positions import LineIndex
 
-_REFERENCE = re.compile(r"""(?:^|[\s{,-])(?:""" + "|".join(language.REFERENCE_WORDS)
-                        + r""")[ \t]*:[ \t]*['"]?([^\s'"#{}\[\],]+)""")
 # The rule name being written in a suppression comment, up to the cursor (suppressions.py reads them).
 _SUPPRESSION = re.compile(r"#\s*mergelint:\s*disable(?:-file)?\s*=\s*(?:[\w\-]+\s*,\s*)*([\w\-]*)$")
+
+
+@functools.lru_cache(maxsize=None)
+def _reference(tool) -> re.Pattern:
+    """A reference written after one of the tool's reference keys (`model:`, `source_model:`, ...)."""
+    return re.compile(r"""(?:^|[\s{,-])(?:""" + "|".join(language_help.reference_keys(tool))
+                      + r""")[ \t]*:[ \t]*['"]?([^\s'"#{}\[\],]+)""")
 
 
 def _doc(text: str, caps: Resolved):
@@ -78,11 +86,11 @@ def complete(
     if cursor.kind == "none":
         return empty
     items = _Items(index, line, cursor, col, caps)
-    method = method_in(lines, line)
+    method, tool = method_in(lines, line), tool_in(lines)
     if cursor.kind == "key":
-        _keys(items, cursor, method)
+        _keys(items, cursor, method, tool)
     else:
-        _values(items, cursor, method, lines, line, directory, roots)
+        _values(items, cursor, method, tool, lines, line, directory, roots)
     return types.CompletionList(is_incomplete=False, items=items.items)
 
 
@@ -102,7 +110,7 @@ def _rule_names(index: LineIndex, line: int, start: int, col: int, caps: Resolve
     return types.CompletionList(is_incomplete=False, items=items)
 
 
-def _keys(items: _Items, cursor: Cursor, method) -> None:
+def _keys(items: _Items, cursor: Cursor, method, tool) -> None:
     path, siblings = cursor.path, cursor.siblings
     if language_help.is_parameters(path):
         for param, declared_by in language_help.parameters_for(method, path):
@@ -120,14 +128,14 @@ def _keys(items: _Items, cursor: Cursor, method) -> None:
     for group in language.EXCLUSIVE_KEYS:
         if siblings.intersection(group):
             taken.update(group)
-    for key in language_help.keys_at(path):
+    for key in language_help.keys_at(path, tool):
         if key.name in taken:
             continue
         insert = f"{key.name}:" if key.collection else f"{key.name}: "
         items.add(key.name, types.CompletionItemKind.Field, "", key.description, insert)
 
 
-def _values(items: _Items, cursor: Cursor, method, lines, line, directory, roots) -> None:
+def _values(items: _Items, cursor: Cursor, method, tool, lines, line, directory, roots) -> None:
     path, key = cursor.path, cursor.key
     if key == "merge_method" and not path:
         for m in sorted(METHODS.values(), key=lambda m: m.name):
@@ -135,7 +143,7 @@ def _values(items: _Items, cursor: Cursor, method, lines, line, directory, roots
         return
     if key in language.DTYPE_KEYS and not path:
         for name in language.DTYPES:
-            items.add(name, types.CompletionItemKind.EnumMember, "dtype", language_help.key_description(path, key))
+            items.add(name, types.CompletionItemKind.EnumMember, "dtype", language_help.key_description(path, key, tool))
         return
     if key == language.CHAT_TEMPLATE and not path:
         for name in language.CHAT_TEMPLATES:
@@ -144,17 +152,17 @@ def _values(items: _Items, cursor: Cursor, method, lines, line, directory, roots
     if (tuple(path), key) in language.TOKENIZER_SOURCE_AT:
         for name in language.TOKENIZER_SOURCES:
             items.add(name, types.CompletionItemKind.EnumMember, "tokenizer source", language_help.key_description(path, key))
-        _references(items, cursor, lines, line, directory, roots)
+        _references(items, cursor, tool, lines, line, directory, roots)
         return
-    if language.holds_reference(path, key):
-        _references(items, cursor, lines, line, directory, roots)
+    if language_help.holds_reference(path, key, tool):
+        _references(items, cursor, tool, lines, line, directory, roots)
         return
     param_name = _parameter(path, key)
     if param_name is not None:
         _parameter_values(items, method, param_name)
         return
-    for value in language_help.enum_values(path, key):
-        items.add(value, types.CompletionItemKind.EnumMember)
+    for value, meaning in language_help.enum_values(path, key, tool):
+        items.add(value, types.CompletionItemKind.EnumMember, doc=meaning)
 
 
 def _parameter(path, key) -> str | None:
@@ -182,7 +190,7 @@ def _parameter_values(items: _Items, method, name: str) -> None:
         items.add(param.default_text(), types.CompletionItemKind.Value, "default", doc)
 
 
-def _references(items: _Items, cursor: Cursor, lines, line, directory, roots) -> None:
+def _references(items: _Items, cursor: Cursor, tool, lines, line, directory, roots) -> None:
     typed = cursor.prefix
     base = directory or (roots[0] if roots else None)
     if base:
@@ -196,7 +204,7 @@ def _references(items: _Items, cursor: Cursor, lines, line, directory, roots) ->
     for n in range(start, end + 1):
         if n == line:
             continue
-        for m in _REFERENCE.finditer(lines[n]):
+        for m in _reference(tool).finditer(lines[n]):
             ref = m.group(1)
             if not language.is_tokenizer_keyword(ref):
                 items.add(ref, types.CompletionItemKind.Reference, "used in this config")

@@ -5,7 +5,8 @@ A path names the mapping the cursor is in: keys, and "[]" for a list item, e.g.
 indentation: a key's mapping is opened by the nearest line above with a smaller key
 column (`key:`), or by a list item (`- key: ...`) whose key sits in the same column.
 Flow collections are understood one level deep (`parameters: {weight: 1, de|`).
-`method_in` reads the same way which merge method the cursor's document names.
+`method_in` reads the same way which merge method the cursor's document names, and
+`tool_in` which mergekit command the text is for.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from merge_core.language import MERGE_METHOD
 from merge_core.method_kit.spec import MergeMethod
 from merge_core.methods import METHODS
+from merge_core.tools import Tool, tool_of
 
 _LINE = re.compile(r"^(?P<indent>[ ]*)(?P<dashes>(?:-(?:[ \t]+|$))*)(?P<rest>.*)$")
 _KEY = re.compile(r"""^(?P<key>"[^"\n]*"|'[^'\n]*'|[^\s#'"{}\[\],:&*!|>%@`][^:#]*?)[ \t]*:(?:[ \t]+(?P<value>.*)|$)""")
@@ -24,6 +26,7 @@ _MARKER = re.compile(r"^(---|\.\.\.)(\s|$)")
 _COMMENT = re.compile(r"(^|\s)#")
 _MAX_DEPTH = 64
 _METHOD = re.compile(rf"^{MERGE_METHOD}[ \t]*:[ \t]*['\"]?([\w\-]+)")
+_TOP_LEVEL_KEY = re.compile(r"^([A-Za-z_][\w\-]*)[ \t]*:")
 
 
 @dataclass(frozen=True)
@@ -315,3 +318,15 @@ def method_in(lines: list[str], line: int) -> MergeMethod | None:
         if m:
             return METHODS.get(m.group(1))
     return None
+
+
+def tool_in(lines: list[str]) -> Tool:
+    """The mergekit command the text is for (merge_core.tools), from each document's top-level keys."""
+    documents: list[list[str]] = [[]]
+    for text in lines:
+        if _MARKER.match(text):
+            documents.append([])
+        elif (m := _TOP_LEVEL_KEY.match(text)) is not None:
+            documents[-1].append(m.group(1))
+    documents = [keys for keys in documents if keys] or [[]]
+    return tool_of("\n".join(lines), documents)

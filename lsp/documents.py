@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 from dataclasses import dataclass, field
 
 from merge_core.language import CONFIG_SUFFIXES, HEAD, TOP_LEVEL_KEYS, looks_like_merge_config
-from mergelint.document import Node, Source, YamlDocument, parse
+from mergelint.document import Node, Source, YamlDocument
 
-from .analysis import BINARY, TOO_LARGE, Analysis
+from merge_core.tools import Tool
+from mergelint import stage_index
+
+from .analysis import BINARY, TOO_LARGE, Analysis, parsed, stream_tool
 
 _TOP_KEY = re.compile(r"^([^\s#:\-'\"{}\[\]][^:#]*?)[ \t]*:(?:[ \t]|$)", re.MULTILINE)
 
@@ -59,10 +63,19 @@ class Tree:
         if analysis.status in (BINARY, TOO_LARGE):
             return
         self.source = analysis.source or Source(analysis.text, "<editor>")
-        try:
-            self.documents = parse(self.source)
-        except Exception:  # the checker's parser refusing something: no tree, no help
-            self.documents = []
+        self.documents = analysis.documents if analysis.documents is not None else parsed(self.source)
+
+    @functools.cached_property
+    def tool(self) -> Tool:
+        """Which mergekit command the text is for (as its check decided, where it was checked)."""
+        if self.analysis.tool is not None:
+            return self.analysis.tool
+        return stream_tool(self.analysis.text, self.documents, self.analysis.context.settings)
+
+    @functools.cached_property
+    def stages(self) -> stage_index.StageIndex:
+        """The stages of the stream and every reference to one (a mergekit-multi stream's)."""
+        return stage_index.build(self.documents)
 
     def document_at(self, line: int) -> YamlDocument | None:
         found = None

@@ -3,11 +3,12 @@
 The project's `[tool.mergelint]` / `.mergelint.toml` (found upward from each document,
 exactly as the CLI finds it) is the base; what the editor sends is laid on top:
 `select` replaces the project's when not empty, `ignore` adds to it, `severity`
-overrides per rule, `online` replaces it when given.
+overrides per rule, `online` and `kind` (the mergekit command every document is for) replace
+it when given.
 
 Accepted shapes (the section name is `mergelint`):
 
-    {"select": [...], "ignore": [...], "severity": {"rule": "error"}, "online": false}
+    {"select": [...], "ignore": [...], "severity": {"rule": "error"}, "online": false, "kind": "moe"}
     {"mergelint": {...}}                      # the section, as workspace/configuration gives it
     {"settings": {...}} / {"globalSettings": {...}}   # vscode-python-tools-extension style
 """
@@ -21,6 +22,7 @@ from mergelint import settings as project_settings
 from mergelint.settings import KEYS, Settings, SettingsError, read_table
 
 SECTION = "mergelint"
+AUTO_KIND = "auto"  # `kind` as VS Code's setting defaults to it: each file's content (or comment) decides
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class ClientSettings:
     ignore: tuple[str, ...] = ()
     severity: tuple[tuple[str, str], ...] = ()
     online: bool | None = None
+    kind: str | None = None  # yaml, moe, multi or evolve (read_table checks it)
     enable: bool = True
 
 
@@ -47,9 +50,13 @@ def parse(options) -> tuple[ClientSettings, list[str]]:
 
     The settings model's own validator judges the values; this layer only translates the
     LSP shapes: the section is found, null means "not set", and the keys the editor keeps in
-    the same section for itself (`enable`, `path`, `trace`...) are not errors."""
+    the same section for itself (`enable`, `path`, `trace`...) are not errors; `kind: auto` is
+    `kind` not set."""
     table = section(options)
-    found, problems = read_table({key: table[key] for key in KEYS if table.get(key) is not None})
+    given = {key: table[key] for key in KEYS if table.get(key) is not None}
+    if given.get("kind") == AUTO_KIND:
+        del given["kind"]
+    found, problems = read_table(given)
     enable = table.get("enable", True)
     return ClientSettings(**found, enable=enable if isinstance(enable, bool) else True), problems
 
@@ -66,7 +73,7 @@ def effective(directory: str | None, client: ClientSettings) -> tuple[Settings, 
             problem = e
         except Exception as e:  # noqa: BLE001 - a settings file the reader chokes on must not silence the documents
             problem = SettingsError(f"the settings files for {directory} could not be read: {type(e).__name__}: {e}", directory)
-    return base.merged(client.select, client.ignore, client.online, client.severity), problem
+    return base.merged(client.select, client.ignore, client.online, client.severity, client.kind), problem
 
 
 def forget_project_files() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from merge_core.language import holds_reference, is_tokenizer_keyword
+from merge_core.language import is_tokenizer_keyword
 from merge_core.methods import METHODS
 from merge_core.plan_text import size
 from merge_core.references import ModelReferenceError, reference_from_value
@@ -19,7 +19,7 @@ from mergelint.config_view import ConfigView
 from . import language_help, layer_values, model_info, rule_docs
 from .analysis import Analysis
 from .capabilities import Resolved
-from .context import at_spot, method_in
+from .context import at_spot, method_in, tool_in
 from .documents import locate, tree
 from .positions import LineIndex
 
@@ -85,16 +85,16 @@ def _plan_markdown(kind: str, path, key, value, root, pos, inspect, plan) -> str
     key, path = _owner(kind, path, key)
     if key == "layer_range" and root is not None:
         return layer_values.produced(ConfigView(root), inspect, pos.line, pos.column)
-    if kind != "key" and isinstance(value, str) and value and holds_reference(path, key):
+    if kind != "key" and isinstance(value, str) and value and language_help.holds_reference(path, key):
         return _contribution(value, plan)
     return None
 
 
-def _markdown(kind: str, path, key, value, method, inspect) -> str | None:
+def _markdown(kind: str, path, key, value, method, inspect, tool) -> str | None:
     if kind == "key":
         if language_help.is_parameters(path):
             return _param_markdown(str(key), method)
-        description = language_help.key_description(path, str(key))
+        description = language_help.key_description(path, str(key), tool)
         if key == "merge_method" and not path and method is not None:
             return f"**merge_method** — {description}\n\n" + language_help.method_markdown(method)
         return f"**{key}** — {description}" if description else None
@@ -106,11 +106,15 @@ def _markdown(kind: str, path, key, value, method, inspect) -> str | None:
     param = _param_of(path, key)
     if param is not None:
         return _param_markdown(param, method)
-    if isinstance(value, str) and value and holds_reference(path, key) and not is_tokenizer_keyword(value):
+    if isinstance(value, str) and value and language_help.holds_reference(path, key, tool) \
+            and not is_tokenizer_keyword(value):
         return _reference_markdown(value, inspect)
     if key is None:
         return None
-    description = language_help.key_description(path, str(key))
+    description = language_help.key_description(path, str(key), tool)
+    meaning = language_help.value_description(path, str(key), value, tool)
+    if meaning:  # a value from a closed set: what it does, then the key's own description
+        return f"**{value}** — {meaning}" + (f"\n\n**{key}** — {description}" if description else "")
     return f"**{key}** — {description}" if description else None
 
 
@@ -153,7 +157,7 @@ def hover(analysis: Analysis, position: types.Position, caps: Resolved, inspect,
             return None
         found = (spot.kind, spot.path, spot.key, spot.value, index.line_col_range(line, spot.start, spot.end))
     kind, path, key, value, rng = found
-    parts = [_markdown(kind, path, key, value, method, inspect), _plan_markdown(kind, path, key, value, root, pos, inspect, plan)]
+    parts = [_markdown(kind, path, key, value, method, inspect, tool_in(lines)), _plan_markdown(kind, path, key, value, root, pos, inspect, plan)]
     text = "\n\n".join(p for p in parts if p)
     if not text:
         return None

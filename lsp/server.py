@@ -29,11 +29,12 @@ from pygls.exceptions import JsonRpcMethodNotFound, JsonRpcParseError
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
+from merge_core.tools import Tool
 from mergelint import __version__
 from mergelint.checker import unknown_rule_names
 from mergelint.settings import SettingsError
 
-from . import editor_settings, stdio
+from . import editor_settings, kind_status, stdio
 from .analysis import CHECKED, Analysis, Snapshot
 from .capabilities import Resolved
 from .documents import DocState
@@ -60,6 +61,9 @@ from .requests import (
     hover,
     initialize,
     inlay_hint,
+    prepare_rename,
+    references,
+    rename,
     shutdown,
 )
 from .scheduler import Scheduler
@@ -100,6 +104,9 @@ ROUTES = (
     Route(hover, Run.ON_WORKER),  # model facts read files, and the network where allowed
     Route(document_symbol, Run.ON_WORKER),
     Route(definition, Run.ON_WORKER),
+    Route(references, Run.ON_WORKER),
+    Route(prepare_rename, Run.ON_WORKER),
+    Route(rename, Run.ON_WORKER),  # re-parses the renamed text to check that it reads back
     Route(inlay_hint, Run.ON_WORKER),  # layer counts read the models' config.json
     Route(code_lens, Run.ON_WORKER),  # waits for the plan, made in a child process (lsp/plans.py)
 )
@@ -123,6 +130,7 @@ class MergelintServer(LanguageServer):
         self.session = uuid.uuid4().hex[:8]
         self._told: set[str] = set()
         self.settings_problems: dict[str, SettingsError] = {}  # document URI -> why its project settings are not used
+        self.kinds: dict[str, Tool | None] = {}  # document URI -> the kind last told to the client
 
     # --- routes ---------------------------------------------------------------------
 
@@ -212,9 +220,17 @@ class MergelintServer(LanguageServer):
         return Snapshot(self.key_now(state), version, text, state.path, effective, encoding, self.client_settings.enable, self.base_dir(state))
 
     def _deliver(self, state: DocState, analysis: Analysis) -> None:
+        self.tell_kind(state.uri, analysis.tool)
         if self.caps.pull_diagnostics:
             return
         self.publish(state.uri, self.diagnostics(state, analysis), analysis.version)
+
+    def tell_kind(self, uri: str, tool: Tool | None) -> None:
+        """The client's status bar shows which mergekit command the document is for: tell it on change."""
+        if uri in self.kinds and self.kinds[uri] is tool:
+            return
+        self.kinds[uri] = tool
+        self.protocol.notify(kind_status.METHOD, kind_status.params(uri, tool))
 
     def diagnostics(self, state: DocState, analysis: Analysis) -> list[types.Diagnostic]:
         """The analysis's, and where the project's settings file is broken, one saying so in the document itself."""

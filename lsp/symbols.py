@@ -1,13 +1,20 @@
 """Document symbols: the config's outline (method, base, models, slices and their sources, modules).
 
-Several YAML documents in one file each get a "document N" symbol of their own.
+One root symbol says which mergekit command the file is for ("mergekit-moe config"); under it,
+a mergekit-multi stream has a symbol per stage (its name, or "final merge"), a mergekit-moe
+config its experts, and a mergekit-evolve config its genome. Several YAML documents in a file
+of another kind each get a "document N" symbol of their own.
 """
 
 from __future__ import annotations
 
 from lsprotocol import types
 
+from merge_core.evolve.language import GENOME
+from merge_core.moe.language import EXPERTS, POSITIVE_PROMPTS, SHARED_EXPERTS, SOURCE_MODEL
+from merge_core.tools import Tool
 from mergelint.document import Node, Range, Source
+from mergelint.stage_index import Stage
 
 from .documents import Tree
 from .positions import LineIndex
@@ -83,6 +90,16 @@ def _entry(b: _Builder, entry: Node, n: int, kind_name: str) -> types.DocumentSy
     return b.symbol(name, K.Module, entry.range, selection, detail)
 
 
+def _expert(b: _Builder, expert: Node, n: int) -> types.DocumentSymbol | None:
+    """A mergekit-moe expert, named by its source model, with how many prompts route to it."""
+    if not expert.is_map:
+        return None
+    model, prompts = expert.get(SOURCE_MODEL), expert.get(POSITIVE_PROMPTS)
+    selection = model.range if model is not None else expert.range
+    detail = f"{len(prompts.items)} positive prompts" if prompts is not None and prompts.is_seq else None
+    return b.symbol(_scalar(model) or f"expert {n}", K.Module, expert.range, selection, detail)
+
+
 def _parameters(b: _Builder, params: Node) -> list:
     if not params.is_map:
         return []
@@ -125,6 +142,9 @@ def _mapping(b: _Builder, root: Node) -> list:
                 for k, v in value.pairs
             ]
             out.append(b.symbol("modules", K.Namespace, whole, key.range, None, kids))
+        elif name in (EXPERTS, SHARED_EXPERTS) and value.is_seq:
+            kids = [_expert(b, e, i) for i, e in enumerate(value.items)]
+            out.append(b.symbol(name, K.Array, whole, key.range, f"{len(value.items)} experts", kids))
         elif name == "parameters":
             out.append(b.symbol("parameters", K.Object, whole, key.range, None, _parameters(b, value)))
         elif name == "merge_method":
@@ -138,19 +158,50 @@ def _mapping(b: _Builder, root: Node) -> list:
     return out
 
 
+def _stage(b: _Builder, stage: Stage) -> types.DocumentSymbol | None:
+    """A stage of a mergekit-multi stream: its name (the unnamed one is the final merge) and method."""
+    root, name_node = stage.root, stage.name_node
+    selection = name_node.range if name_node is not None else root.range
+    detail = _scalar(root.get("merge_method")) or None
+    return b.symbol(stage.name or "final merge", K.Namespace, root.range, selection, detail, _mapping(b, root))
+
+
+def _documents(b: _Builder, t: Tree, roots: list) -> list:
+    """Under the root symbol: the stages, the one config, or (a stream read as another kind) each document."""
+    if t.tool is Tool.MULTI:
+        return [_stage(b, stage) for stage in t.stages.stages]
+    if len(t.documents) <= 1:
+        return _mapping(b, roots[0].root)
+    return [
+        b.symbol(f"document {doc.index + 1}", K.Namespace, doc.root.range, doc.root.range,
+                 _scalar(doc.root.get("merge_method")) or None, _mapping(b, doc.root))
+        for doc in roots
+    ]
+
+
+def _kind_detail(t: Tree, root: Node) -> str | None:
+    """What the file's kind is made of: its stages, its experts, its (or its genome's) method."""
+    if t.tool is Tool.MULTI:
+        return f"{len(t.stages.stages)} stages"
+    experts = root.get(EXPERTS)
+    if t.tool is Tool.MOE and experts is not None and experts.is_seq:
+        return f"{len(experts.items)} experts"
+    genome = root.get(GENOME)
+    method = genome.get("merge_method") if t.tool is Tool.EVOLVE and genome is not None and genome.is_map else root.get("merge_method")
+    return _scalar(method) or None
+
+
 def document_symbols(t: Tree, index: LineIndex) -> list[types.DocumentSymbol]:
     if t.source is None:
         return []
     b = _Builder(t.source, index)
     roots = [d for d in t.documents if d.root is not None and d.root.is_map]
-    if len(t.documents) <= 1:
-        return [s for s in _mapping(b, roots[0].root) if s is not None] if roots else []
-    out = []
-    for doc in roots:
-        method = doc.root.get("merge_method")
-        detail = _scalar(method) or None
-        out.append(b.symbol(f"document {doc.index + 1}", K.Namespace, doc.root.range, doc.root.range, detail, _mapping(b, doc.root)))
-    return [s for s in out if s is not None]
+    if not roots:
+        return []
+    whole = Range(roots[0].root.range.start, roots[-1].root.range.end)
+    children = _documents(b, t, roots)
+    root = b.symbol(f"{t.tool.command} config", K.File, whole, roots[0].root.range, _kind_detail(t, roots[0].root), children)
+    return [root] if root is not None else []
 
 
 def flatten(symbols: list[types.DocumentSymbol], uri: str) -> list[types.SymbolInformation]:

@@ -51,7 +51,7 @@ class Interrupted(KeyboardInterrupt):
         self.message = message
 
 
-def _within(path: str, folder: str) -> bool:
+def within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
@@ -62,6 +62,18 @@ def _read_marker(folder: str) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("tool") == "mergelint" else None
+
+
+def complete_output(folder: str) -> dict | None:
+    """The marker of a published output whose files are all still there, else None."""
+    marker = _read_marker(folder)
+    if marker is None or marker.get("state") != "complete":
+        return None
+    files = marker.get("files")
+    if not isinstance(files, list) or not all(isinstance(n, str) and os.path.isfile(os.path.join(folder, n))
+                                              for n in files):
+        return None
+    return marker
 
 
 def _write_marker(folder: str, **fields) -> None:
@@ -104,14 +116,14 @@ class Output:
         for what, folder in (("/", os.sep), ("the home folder", os.path.expanduser("~")),
                              ("the current folder", os.getcwd())):
             folder = os.path.realpath(folder)
-            if _within(folder, real):
+            if within(folder, real):
                 how = "is" if folder == real else "contains"
                 raise OutputRefused(f"{self.out}: OUT {how} {what} ({folder}); --force would delete it. "
                                     "Write the merge to a new folder, e.g. ./merged")
         for label, given in self.inputs:
             inp = os.path.realpath(given)
-            if _within(real, inp) or _within(inp, real):
-                how = "is" if real == inp else ("lies inside" if _within(real, inp) else "contains")
+            if within(real, inp) or within(inp, real):
+                how = "is" if real == inp else ("lies inside" if within(real, inp) else "contains")
                 raise OutputRefused(
                     f"{self.out}: OUT {how} the input {label} ({inp}); the merge would replace or change it. "
                     "Write the merge to a new folder outside every input")
@@ -213,15 +225,16 @@ class Output:
 
     # -- publishing --------------------------------------------------------------------------
 
-    def publish(self, version: str) -> None:
-        """Move the complete partial folder to OUT; an interrupt waits until OUT is whole."""
+    def publish(self, version: str, **fields) -> None:
+        """Move the complete partial folder to OUT (`fields` go into its marker); an interrupt
+        waits until OUT is whole."""
         folder = self.partial
         if os.path.lexists(self.path):  # checked again: OUT may have changed while merging
             if not self.existed:
                 raise OutputRefused(f"{self.out} appeared while merging; the merge is not published")
             self._check_existing(self.path)
         files = sorted(n for n in os.listdir(folder) if n != MARKER)
-        _write_marker(folder, state="complete", version=version, files=files)
+        _write_marker(folder, state="complete", version=version, files=files, **fields)
         with deferred_signals(self.interrupted):
             if not os.path.lexists(self.path):
                 os.rename(folder, self.path)

@@ -79,6 +79,16 @@ def _version() -> str:
         return "0"
 
 
+def recipe(config_text: str, options: Options) -> str:
+    """What an output was made from: the config and the options that change what it holds (its
+    marker keeps it, so that mergekit-multi's lazy skip can tell a stale stage output)."""
+    import hashlib
+
+    made_with = (options.dtype, options.out_dtype, options.seed, options.unsafe_truncate_embeddings,
+                 options.mergekit_sort, options.allow_crimes, options.copy_tokenizer, options.write_model_card)
+    return hashlib.sha256(json.dumps([config_text, made_with]).encode()).hexdigest()
+
+
 def load_models(cfg: MergeConfig, options: Options) -> dict[ModelReference, Model]:
     models: dict[ModelReference, Model] = {}
     for ref in cfg.referenced_models():
@@ -231,7 +241,7 @@ def _merge(config_text: str, output: Output, options: Options, on_progress, on_p
             files = writer.finish({"mergelint_version": _version()})
             finish_folder(plan, folder, config_text, output.path, options)
             verification = before_publishing(folder, watch, options.allow_nonfinite)
-            output.publish(_version())
+            output.publish(_version(), recipe=recipe(config_text, options))
         except OSError as e:  # a full disk or a folder gone while writing the output files
             output.discard()
             if isinstance(e, BrokenPipeError):  # the reader of --json-progress went away: the CLI ends quietly

@@ -13,8 +13,10 @@ from .language import (
 from .method_kit.spec import MergeMethod, Param
 from .methods import METHODS
 from .modules import MODULAR
+from .multi.language import NAME
 
 SCHEMA_ID = "https://mergelint.dev/schema/mergekit-config.schema.json"
+MULTI_SCHEMA_ID = "https://mergelint.dev/schema/mergekit-multi.schema.json"
 
 # Titles double as the "expected ..." part of the checker's messages.
 _T_REFERENCE = "a model reference: a path or Hub id, optionally with @revision and +lora"
@@ -354,3 +356,16 @@ def build_schema() -> dict:
         "allOf": [_method_rule(m) for m in methods],
         "$defs": _defs(),
     }
+
+
+def build_multi_schema() -> dict:
+    """One document of a mergekit-multi stream: a mergekit-yaml config plus its optional `name:`."""
+    schema = build_schema()
+    schema["properties"] = {NAME: {
+        "description": "The stage's name: it is merged into INTERMEDIATE_DIR/NAME, and later documents use the "
+                       "name as a model. The one document without a name is the final merge, written to OUT.",
+        "type": "string",
+        "minLength": 1,
+    }, **schema["properties"]}
+    schema.update({"$id": MULTI_SCHEMA_ID, "title": "one document of a mergekit-multi stream"})
+    return schema

@@ -14,9 +14,11 @@ from .discover import NotARegularFile, open_regular
 from .document import Source, YamlDocument, gc_paused, parse
 from .evolve_view import EvolveView
 from .model_facts import Facts
+from .moe_view import MoeView
 from .rule import Context
 from .rules import RULES, lookup
 from .settings import Settings
+from .stage_index import build as stage_index
 from .validate import validate
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -79,14 +81,18 @@ def _check_source(source: Source, settings: Settings, facts: Facts) -> list[Diag
     documents = parse(source) or [YamlDocument(0, None)]
     multi = len(documents) > 1
     tool = _tool(source, documents, settings)
+    stages = stage_index(documents) if tool is Tool.MULTI else None
+    facts.stages = stages
     found: list[Diagnostic] = []
     for document in documents:
-        ctx = Context(source, document, None, multi_document=multi, facts=facts, tool=tool)
+        ctx = Context(source, document, None, multi_document=multi, facts=facts, tool=tool, stages=stages)
         root = document.root
         if root is not None and root.is_map:
             ctx.schema_errors = validate(root, tool)
             if tool in MERGEKIT_YAML_TOOLS:
                 ctx.view = ConfigView(root)
+            elif tool is Tool.MOE:
+                ctx.moe = MoeView(root)
             elif tool is Tool.EVOLVE:
                 ctx.evolve = EvolveView(root)
         for rule in RULES:

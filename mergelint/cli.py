@@ -288,7 +288,10 @@ def _size_or_exit(option: str, text: str | None) -> int | None:
 @click.option("--plot", "plot_file", metavar="FILE", default=None,
               help="Also draw the plan into FILE: .png or .svg (matplotlib), .html (plotly, zoom and hover): "
               "each parameter's value per output layer and model, and the layer map of slices.")
-def plan(config, fmt, device, out_shard_size, list_tensors, online, plot_file) -> None:
+@click.option("--intermediate-dir", "-I", default=None, type=click.Path(file_okay=False),
+              help="A mergekit-multi stream: where its stages are merged (a stage that reads one merged there is "
+              "planned from it).")
+def plan(config, fmt, device, out_shard_size, list_tensors, online, plot_file, intermediate_dir) -> None:
     """Show what `run` would do with CONFIG, from headers alone (no weight is read): every output
     tensor with its sources and resolved parameters, and totals (bytes read and written, peak memory,
     disk, time). Exit 1 when CONFIG fails the checker; models not found: unknown totals, exit 0."""
@@ -299,6 +302,9 @@ def plan(config, fmt, device, out_shard_size, list_tensors, online, plot_file) -
     from merge_core.plan_report import make
     from merge_core.plan_text import render
     from merge_core.run import Options
+
+    from .checker import source_tool
+    from .multi_run import plans, show_plans
 
     try:
         if plot_file is not None:
@@ -311,6 +317,12 @@ def plan(config, fmt, device, out_shard_size, list_tensors, online, plot_file) -
     shard_size = _size_or_exit("--out-shard-size", out_shard_size)
     options = Options(device=device, out_shard_size=shard_size, online=bool(online))
     try:
+        if source_tool(source, settings) is Tool.MULTI:
+            if plot_file is not None:
+                raise click.UsageError("--plot draws one merge: plot a stage's config on its own")
+            found = plans(source.text, intermediate_dir, options)
+            show_plans(found, fmt, lambda r: render(r, device=device, tensors=list_tensors))
+            return
         report = make(source.text, options)
     except MergeError as e:
         _fail(f"{config}: {e}")
@@ -339,7 +351,11 @@ def plan(config, fmt, device, out_shard_size, list_tensors, online, plot_file) -
 
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=False))
-@click.argument("out", type=click.Path())
+@click.argument("out", type=click.Path(), required=False)
+@click.option("--intermediate-dir", "-I", default=None, type=click.Path(file_okay=False),
+              help="A mergekit-multi stream: where each named stage is merged (INTERMEDIATE_DIR/NAME).")
+@click.option("--lazy/--no-lazy", default=True, show_default=True,
+              help="A mergekit-multi stream: skip a stage whose folder is a complete output of the same config.")
 @click.option("--device", default=None, help="Where the math runs: cpu (the default), cuda, cuda:N or auto.")
 @click.option("--dtype", type=click.Choice(FLOAT_DTYPES), default=None,
               help="Override the config's `dtype` (inputs are cast to it when read).")
@@ -371,32 +387,40 @@ def plan(config, fmt, device, out_shard_size, list_tensors, online, plot_file) -
 @click.option(ALLOW_ALL_SAME_FLAG, "allow_all_same", is_flag=True,
               help="mergekit-moe configs: allow every expert to be the same model (to train the result).")
 @mergekit_options
-def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_size, allow_crimes, online,
-        allow_pickle, unsafe_truncate_embeddings, mergekit_sort, json_progress, allow_nonfinite, no_preflight,
-        max_memory, max_disk, allow_all_same, **mergekit) -> None:
+def run(config, out, intermediate_dir, lazy, device, dtype, out_dtype, seed, dry_run, force, out_shard_size,
+        allow_crimes, online, allow_pickle, unsafe_truncate_embeddings, mergekit_sort, json_progress, allow_nonfinite,
+        no_preflight, max_memory, max_disk, allow_all_same, **mergekit) -> None:
     """Lint CONFIG, then merge it into the folder OUT (needs the `merge` extra: torch, safetensors).
     A mergekit-moe config is built as mergekit-moe builds it (the MoE needs transformers too).
 
+    A mergekit-multi stream needs --intermediate-dir; OUT only when it has an unnamed final merge.
     mergekit-yaml's options are accepted too (see mergelint/mergekit_flags.py)."""
     from .checker import source_tool
     from .mergekit_flags import resolve
+    from .multi_run import StreamRunner
 
     source, settings = _read_for_run(config, online)
     tool = source_tool(source, settings)
     if tool is Tool.EVOLVE:  # a search that merges many candidates, each scored by lm-eval
         _fail(f"{config} is a mergekit-evolve config: mergekit-evolve runs its search; `mergelint check` checks it, "
-              "and `run` merges one mergekit-yaml or mergekit-moe config")
+              "and `run` merges a mergekit-yaml, mergekit-moe or mergekit-multi config")
         sys.exit(2)
-    moe = tool is Tool.MOE
+    moe, stream = tool is Tool.MOE, tool is Tool.MULTI
     if moe and out_dtype:  # mergekit-moe has one dtype for everything
         _fail("--out-dtype has no effect on a mergekit-moe config (--dtype sets its dtype)")
+    if stream and intermediate_dir is None:
+        raise click.UsageError("a mergekit-multi stream needs --intermediate-dir DIR (where its stages are merged)")
+    if not stream and (out is None or intermediate_dir is not None):
+        raise click.UsageError("Missing argument 'OUT'." if out is None else
+                               "--intermediate-dir is for mergekit-multi streams; CONFIG is one merge")
     compat = resolve(mergekit, device, seed)
     for line in [] if compat.quiet else compat.ignored:
         _fail(line)
-    if unsafe_truncate_embeddings:  # the user has accepted what this rule reports
-        from .rules import lookup
-
-        settings = settings.merged((), [n for n in ("vocab-mismatch",) if lookup(n) is not None], online)
+    # The user has accepted what these rules report: the flags that make mergekit go ahead anyway.
+    accepted = [rule for rule, flag in (("vocab-mismatch", unsafe_truncate_embeddings),
+                                        ("moe-identical-experts", allow_all_same)) if flag]
+    if accepted:
+        settings = settings.merged((), accepted, online)
     _lint(source, settings, compat.quiet)
     # OpenMP threads that spin while waiting compete with the reader/writer threads on small
     # machines, but sleeping at once makes every small op of a chunked loop wake them up:
@@ -420,7 +444,9 @@ def run(config, out, device, dtype, out_dtype, seed, dry_run, force, out_shard_s
                       write_model_card=compat.write_model_card, allow_nonfinite=allow_nonfinite,
                       preflight=not no_preflight, max_memory=_size_or_exit("--max-memory", max_memory),
                       max_disk=_size_or_exit("--max-disk", max_disk))
-    _merge(source.text, out, options, compat, dry_run, json_progress, _moe_runner(allow_all_same) if moe else None)
+    stages = StreamRunner(intermediate_dir, lazy, compat.quiet) if stream else None
+    _merge(source.text, out, options, compat, dry_run, json_progress, _moe_runner(allow_all_same) if moe else None,
+           stages)
 
 
 def _moe_runner(allow_all_same: bool):
@@ -464,12 +490,15 @@ def _lint(source, settings, quiet: bool = False, *, for_run: bool = True, refusi
         sys.exit(1)
 
 
-def _merge(text: str, out: str, options, compat, dry_run: bool, json_progress: bool, moe=None) -> None:
+def _merge(text: str, out: str | None, options, compat, dry_run: bool, json_progress: bool, moe=None,
+           stages=None) -> None:
     """The plan (--dry-run: printed) or the merge into OUT, with each way it can end said truthfully;
-    `moe`: the mergekit-moe build (run, describe) that replaces the plan and the merge."""
+    `moe`: the mergekit-moe build (run, describe) that replaces the plan and the merge; `stages`: a
+    mergekit-multi stream's merges (multi_run.StreamRunner), in place of the one merge."""
     import signal
 
     from merge_core.errors import MergeError
+    from merge_core.multi.run import OutRequired
     from merge_core.output_dir import Interrupted, OutputRefused
     from merge_core.progress import Bar, JsonLines
     from merge_core.plan_report import from_plan, make as make_report
@@ -495,6 +524,9 @@ def _merge(text: str, out: str, options, compat, dry_run: bool, json_progress: b
         if dry_run and moe is not None:  # the MoE's architecture and tensors, from headers
             click.echo("\n".join(moe.describe(text, options)))
             return
+        if dry_run and stages is not None:
+            stages.dry_run(text, options, lambda r: render(r, device=options.device, tensors=True))
+            return
         if dry_run:  # the same report as `mergelint plan`, with every tensor listed
             report = make_report(text, options)
             click.echo(render(report, device=options.device, tensors=True))
@@ -507,13 +539,15 @@ def _merge(text: str, out: str, options, compat, dry_run: bool, json_progress: b
             for note in [] if compat.quiet else result.notes:
                 click.echo(f"mergelint: note: {note}", err=True)
         else:
-            result = run_merge(text, out, options, on_progress=progress, on_plan=notes)
+            result = (stages or run_merge)(text, out, options, on_progress=progress, on_plan=notes)
+        if result is None:  # every stage of a stream was up to date
+            return
         if not compat.quiet:
             findings = _verified(result)
             click.echo(f"mergelint: wrote {result.tensors} tensors ({result.bytes_written / 1e9:.2f} GB) "
                        f"in {len(result.files)} shard(s) to {result.out}, verified"
                        + (f" ({findings} finding(s) above)" if findings else ""), err=True)
-    except OutputRefused as e:  # an OUT that cannot be used is unusable input
+    except (OutputRefused, OutRequired) as e:  # an OUT that cannot be used (or is missing) is unusable input
         _fail(str(e))
         sys.exit(2)
     except MergeError as e:

@@ -10,7 +10,7 @@ only `model-not-found` and `model-files-unreadable` say why, once per model.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from merge_core.inspect import Inspector, ModelFacts, Resolution
 from merge_core.references import ModelPath, ModelReference, ModelReferenceError, reference_from_value
@@ -18,9 +18,15 @@ from merge_core.references import ModelPath, ModelReference, ModelReferenceError
 from .config_view import ConfigView, Group, Input
 from .document import Node, Range
 from .evolve_view import EvolveView
+from .moe_view import MoeView
+from .stage_facts import planned
 
-# Whose references are read: a mergekit-yaml config, or a mergekit-evolve one (its genome's).
-View = ConfigView | EvolveView
+if TYPE_CHECKING:
+    from .stage_index import StageIndex
+
+# Whose references are read: a mergekit-yaml config, a mergekit-moe one (its base and experts)
+# or a mergekit-evolve one (its genome's).
+View = ConfigView | MoeView | EvolveView
 
 
 @dataclass(eq=False)
@@ -29,7 +35,8 @@ class RefUse:
 
     node: Node
     ref: ModelReference
-    role: str  # "base" | "input" | "slice-base" | "tokenizer" (mergekit-evolve: no "slice-base")
+    role: str  # "base" | "input" | "slice-base" | "tokenizer"; mergekit-moe: "base" | "expert" | "shared-expert"
+    # (mergekit-evolve: "base" | "input" | "tokenizer")
     group: Group | None = None
     inp: Input | None = None
 
@@ -40,12 +47,24 @@ class Facts:
         self.for_run = for_run  # `mergelint run`: a missing local model is an error
         self._resolved: dict[ModelPath, Resolution] = {}
         self._uses: dict[int, tuple[View, list[RefUse]]] = {}
+        # A mergekit-multi stream's stages: a reference to one is its planned output, not a model to find.
+        self.stages: "StageIndex | None" = None
+        self._planning: set[str] = set()
+
+    def is_stage(self, path: ModelPath | None) -> bool:
+        return path is not None and self.stages is not None and self.stages.stage(path.path) is not None
 
     def resolve(self, path: ModelPath | str) -> Resolution:
         mpath = ModelPath(path) if isinstance(path, str) else path
         found = self._resolved.get(mpath)
         if found is None:
-            found = self._resolved[mpath] = self.inspector.resolve(mpath)
+            if self.is_stage(mpath):
+                found = planned(self, mpath.path, self._planning)
+                if self._planning:  # (inside another stage's plan: a cycle may make it unknown only here)
+                    return found
+            else:
+                found = self.inspector.resolve(mpath)
+            self._resolved[mpath] = found
         return found
 
     def folder(self, path: ModelPath | None) -> ModelFacts | None:
@@ -80,11 +99,12 @@ class Facts:
                 yield use
 
     def paths(self, view: View) -> Iterator[tuple[RefUse, str, ModelPath]]:
-        """Each distinct model or adapter path at its first use, with its side ("model" or "lora")."""
+        """Each distinct model or adapter path at its first use, with its side ("model" or "lora");
+        a stage's output is no path to find (its own models are judged in its document)."""
         seen = set()
         for use in self.uses(view):
             for part, path in (("model", use.ref.model), ("lora", use.ref.lora)):
-                if path is not None and path not in seen:
+                if path is not None and path not in seen and not (part == "model" and self.is_stage(path)):
                     seen.add(path)
                     yield use, part, path
 

@@ -115,14 +115,20 @@ def type_problem(param: Param, value: object) -> str | None:
     it takes NaN and infinity, but then the merged weights come out NaN, so they are
     refused too.
     """
+    return value_problem(param.name, param.type, value)
+
+
+def value_problem(name: str, kind: ParamType, value: object, when: str = "after downloading the models",
+                  who: str = "mergekit") -> str | None:
+    """Why `value` cannot be read as a `kind` (as pydantic's lax mode reads it), or None; `when` `who` fails."""
     try:
-        converted = values.VALIDATORS[param.type](value)
+        converted = values.VALIDATORS[kind](value)
     except values.ValueTypeError:
-        if isinstance(value, int) and not isinstance(value, bool) and param.type.numeric:
-            what = f"{_shown(value)} is too large for a floating-point number (at most about 1.8e308); mergekit fails on it"
+        if isinstance(value, int) and not isinstance(value, bool) and kind.numeric:
+            what = f"{_shown(value)} is too large for a floating-point number (at most about 1.8e308); {who} fails on it"
         else:
-            what = f"{_MUST_BE[param.type]}; mergekit fails on {_shown(value)}"
-        return f"'{param.name}' {what} after downloading the models"
+            what = f"{_MUST_BE[kind]}; {who} fails on {_shown(value)}"
+        return f"'{name}' {what} {when}"
     if isinstance(converted, float) and not math.isfinite(converted):
-        return f"'{param.name}' must be a finite number: mergekit takes {_shown(value)} and the merged weights come out NaN"
+        return f"'{name}' must be a finite number: {who} takes {_shown(value)} and the merged weights come out NaN"
     return None

@@ -12,9 +12,11 @@ from .config_view import ConfigView
 from .diagnostics import Diagnostic, Edit, Fix
 from .document import Node, Range, Source, YamlDocument
 from .evolve_view import EvolveView
+from .moe_view import MoeView
 
 if TYPE_CHECKING:
     from .model_facts import Facts
+    from .stage_index import StageIndex
 
 
 # A rule's documentation is its section of this page, generated from the rule modules' docstrings
@@ -29,8 +31,8 @@ class Needs(Enum):
 
     DOCUMENT = "document"  # the parsed YAML document, whatever it holds (even nothing)
     # A mapping at the top level, read as its tool's config (`ctx.config`: `ctx.view` for mergekit-yaml
-    # and mergekit-multi documents, `ctx.evolve` for mergekit-evolve ones); wrong-tool, which runs first,
-    # clears it for a foreign file.
+    # and mergekit-multi documents, `ctx.moe` for mergekit-moe ones, `ctx.evolve` for mergekit-evolve
+    # ones); wrong-tool, which runs first, clears it for a foreign file.
     CONFIG = "config"
     MODEL_FACTS = "model facts"  # the config and the models' own files (`ctx.facts`)
 
@@ -87,12 +89,16 @@ class Context:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Model facts (merge_core.inspect behind a per-check memo); None: no model checks.
     facts: "Facts | None" = None
-    evolve: EvolveView | None = None  # a mergekit-evolve document's view (`view` is mergekit-yaml's)
+    stages: "StageIndex | None" = None  # a mergekit-multi stream's stages (every document's)
+    moe: MoeView | None = None  # a mergekit-moe document's view (`view` is mergekit-yaml's)
+    evolve: EvolveView | None = None  # a mergekit-evolve document's view
 
     @property
-    def config(self) -> ConfigView | EvolveView | None:
+    def config(self) -> ConfigView | MoeView | EvolveView | None:
         """The document read as its tool's config, whichever tool that is; None when it is none."""
-        return self.view if self.view is not None else self.evolve
+        if self.view is not None:
+            return self.view
+        return self.moe if self.moe is not None else self.evolve
 
     def report(
         self,

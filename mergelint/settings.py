@@ -44,9 +44,9 @@ class Settings:
     kind: str | None = None
     origin: str | None = None
 
-    def merged(self, select=(), ignore=(), online=None, severity=()) -> "Settings":
+    def merged(self, select=(), ignore=(), online=None, severity=(), kind=None) -> "Settings":
         """These settings with others laid on top: `select` replaces when not empty, `ignore` adds,
-        `severity` overrides per rule, `online` replaces when given."""
+        `severity` overrides per rule, `online` and `kind` replace when given."""
         levels = dict(self.severity)
         levels.update(severity)
         return replace(
@@ -55,6 +55,7 @@ class Settings:
             ignore=self.ignore + tuple(ignore),
             severity=tuple(sorted(levels.items())),
             online=self.online if online is None else online,
+            kind=self.kind if kind is None else kind,
         )
 
 

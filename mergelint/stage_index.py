@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from merge_core.multi import stages as values
 from merge_core.multi.language import NAME
 
 from .config_view import ConfigView, map_node
@@ -23,6 +24,10 @@ class Stage:
     name: str | None  # None: the unnamed, final merge
     name_node: Node | None  # the value of `name:`
 
+    def name_range(self, source: Source) -> Range | None:
+        """The range of the name alone inside its scalar (inside any quotes)."""
+        return _inner_range(source, self.name_node, self.name) if self.name is not None else None
+
 
 @dataclass(frozen=True, eq=False)
 class StageUse:
@@ -35,16 +40,16 @@ class StageUse:
 
     def path_range(self, source: Source) -> Range:
         """The range of the path alone inside the scalar (what a rename replaces)."""
-        start = source.offset(self.node.range.start)
-        text = source.text[start:source.offset(self.node.range.end)]
-        at = max(text.find(self.path), 0)
-        return Range(source.position(start + at), source.position(start + at + len(self.path)))
+        return _inner_range(source, self.node, self.path)
 
 
 class StageIndex:
     def __init__(self, stages: list[Stage], references: list[StageUse]):
         self.stages = stages
         self.references = references  # every model reference of every stage
+        # The same stages as values, linked as mergekit-multi links them (merge_core.multi.stages):
+        # what each reads of the others, in document order.
+        self.linked = values.link([values.Stage(s.document, s.name, _config(s.root)) for s in stages])
         self._named = {}
         for stage in stages:
             if stage.name is not None:
@@ -63,6 +68,42 @@ class StageIndex:
 
     def uses_of(self, name: str) -> list[StageUse]:
         return [r for r in self.references if r.path == name]
+
+    def of_document(self, document: int) -> Stage | None:
+        return next((s for s in self.stages if s.document == document), None)
+
+    def linked_of(self, document: int) -> values.Stage | None:
+        return next((s for s in self.linked if s.index == document), None)
+
+    def declarations(self, name: str) -> list[Stage]:
+        """Every stage named `name` (more than one is an error the multi rules report)."""
+        return [s for s in self.stages if s.name == name]
+
+
+def _config(root: Node) -> dict:
+    value = root.value if isinstance(root.value, dict) else {}
+    return {k: v for k, v in value.items() if k != NAME}
+
+
+def node_at(root: Node, path: tuple) -> Node | None:
+    """The node at a value path (keys and list indices) under root."""
+    node = root
+    for step in path:
+        if isinstance(step, int):
+            node = node.items[step] if node.is_seq and step < len(node.items) else None
+        else:
+            node = node.get(step) if node.is_map else None
+        if node is None:
+            return None
+    return node
+
+
+def _inner_range(source: Source, node: Node, part: str) -> Range:
+    """Where `part` stands in the text of a scalar that starts with it (after a quote, if any)."""
+    start = source.offset(node.range.start)
+    text = source.text[start:source.offset(node.range.end)]
+    at = max(text.find(part), 0)
+    return Range(source.position(start + at), source.position(start + at + len(part)))
 
 
 def build(documents: list[YamlDocument]) -> StageIndex:

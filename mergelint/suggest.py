@@ -6,14 +6,14 @@ import difflib
 from typing import Iterable
 
 
-def _fold(name: str) -> str:
+def fold(name: str) -> str:
     return name.lower().replace("-", "_").replace(" ", "_")
 
 
 def closest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
     candidates = list(candidates)
-    folded = {_fold(c): c for c in candidates}
-    if _fold(word) in folded:
-        return folded[_fold(word)]
-    match = difflib.get_close_matches(_fold(word), list(folded), n=1, cutoff=cutoff)
+    folded = {fold(c): c for c in candidates}
+    if fold(word) in folded:
+        return folded[fold(word)]
+    match = difflib.get_close_matches(fold(word), list(folded), n=1, cutoff=cutoff)
     return folded[match[0]] if match else None

@@ -1,8 +1,8 @@
 """JSON Schema validation of a document, with each error mapped onto its node.
 
 Each tool's schema is built at run time (merge_core.schemas: the same functions
-write the published files): mergekit-yaml's from the method registry, mergekit-moe's
-from its words. Validation uses jsonschema-rs: it loads in a few
+write the published files): mergekit-yaml's and mergekit-multi's from the method registry,
+mergekit-moe's and mergekit-evolve's from their words. Validation uses jsonschema-rs: it loads in a few
 milliseconds and validates a several-thousand-line config in a few more, where
 the pure-Python validator costs a large share of the cold-start budget alone.
 """
@@ -150,7 +150,7 @@ def _where(path) -> str:
 
 def validate(root: Node, tool: Tool = Tool.YAML) -> list[SchemaIssue]:
     """The schema's complaints about a document of `tool` (none for a tool without a schema)."""
-    tool = schema_tool(tool)  # (a mergekit-multi document shares mergekit-yaml's validator)
+    tool = schema_tool(tool)
     if tool is None:
         return []
     schema = schema_for(tool)

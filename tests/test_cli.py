@@ -540,8 +540,11 @@ def test_directory_walk_checks_only_merge_configs(cli, tmp_path):
     write(tmp_path / "recipes" / "node_modules" / "e.yml", BAD)
     result = cli("check", "--format", "json", "recipes")
     paths = sorted({d["path"] for d in json.loads(result.stdout)})
-    # (moe.yml is walked too: a mergekit-moe config with no checks of its own yet)
-    assert paths == ["recipes/a.yml", "recipes/nested/b.yaml"]
+    # moe.yml is a mergekit-moe config, checked as one: one expert for the default experts_per_token of 2,
+    # and no prompts for the default gate_mode (hidden).
+    assert paths == ["recipes/a.yml", "recipes/moe.yml", "recipes/nested/b.yaml"]
+    moe = [d["rule"] for d in json.loads(result.stdout) if d["path"] == "recipes/moe.yml" and d["severity"] == "error"]
+    assert moe == ["moe-experts-per-token", "moe-prompts-missing"]
     assert result.exit_code == 1
 
 

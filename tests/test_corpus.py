@@ -75,6 +75,9 @@ NEEDS_FACTS = {
     "arcee-ai__mergekit__issues__482": "quantized-input (bnb-4bit checkpoint)",
     "arcee-ai__mergekit__issues__544": "slices on a multi-module architecture",
     "iamboosted__Zamba2-SLERP-Merge__merge_config": "filter-no-match (Zamba2 tensor names)",
+    # gemma models: no mergekit-moe output architecture takes them (Mixtral and DeepSeek MoE llama or
+    # mistral, Qwen MoE also qwen2, Qwen3 MoE qwen3); the model types are in the models' config.json.
+    "Crystalcareai__BTX__mergekit": "moe-architecture (gemma models)",
 }
 
 
@@ -131,3 +134,12 @@ def test_every_expectation_names_a_corpus_file():
 def test_statuses_cover_the_whole_corpus():
     files = {p.name for p in CORPUS.glob("*/*") if re.search(r"\.ya?ml$", p.name)}
     assert files == set(STATUSES)
+
+
+def test_a_real_moe_config_is_checked_as_one():
+    """BTX's config is a valid mergekit-moe config from its YAML alone: gate_mode random asks no
+    prompts (its empty lists are fine), four experts for two per token, four distinct models."""
+    source = read_source(str(_path("Crystalcareai__BTX__mergekit.yaml")))
+    assert tool_of(source.text, [top_level_keys(d) for d in parse(source)]) is Tool.MOE
+    found = check_source(source)
+    assert [d.rule for d in found] == ["model-not-found"] and found[0].severity == "info"

@@ -56,8 +56,8 @@ def assert_fix_is_clean(source: Source, diag: Diagnostic, fix: Fix) -> str:
     before = check_source(source, STATIC)
     text = apply_edits(source, fix.edits)
     assert text != source.text, f"{fix.title!r} changes nothing"
-    # The text still parses, exactly as mergekit reads it.
-    yaml.safe_load(text)
+    # The text still parses, exactly as mergekit reads it (mergekit-multi: every document).
+    list(yaml.safe_load_all(text))
     after = check_source(Source(text, source.path), STATIC)
     assert not [d for d in after if d.rule == "yaml-syntax"]
     # That diagnostic is gone, and the fix adds no error.
@@ -98,7 +98,7 @@ def test_fix_all_converges(path):
     assert not [d for d in diagnostics if d.preferred_fix is not None]
     assert check_source(fixed, STATIC) == diagnostics
     if not any(d.rule == "yaml-syntax" for d in check_source(source, STATIC)):
-        yaml.safe_load(fixed.text)
+        list(yaml.safe_load_all(fixed.text))  # (a mergekit-multi stream: every document)
         assert not _comments(source.text) - _comments(fixed.text)
 
 

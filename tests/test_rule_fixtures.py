@@ -29,9 +29,11 @@ from mergelint.config_view import ConfigView
 from mergelint.document import Source, parse
 from mergelint.model_facts import Facts
 from mergelint.evolve_view import EvolveView
+from mergelint.moe_view import MoeView
 from mergelint.rule import Context, Needs
 from mergelint.rules import RULES, lookup
 from mergelint.settings import Settings
+from merge_core.tools import Tool
 from mergelint.suppressions import UNUSED
 
 UPDATE = os.environ.get("MERGELINT_UPDATE_SNAPSHOTS") == "1"
@@ -91,9 +93,19 @@ def test_the_checker_runs_a_rule_only_where_what_it_needs_is_there():
         r.name for r in yaml_rules if r.needs is Needs.MODEL_FACTS]
     not_a_config = Context(source, document, None, facts=Facts(Inspector(str(ROOT))))
     assert [r.name for r in RULES if r.applies(not_a_config)] == [r.name for r in yaml_rules if r.needs is Needs.DOCUMENT]
-    assert {r.name for r in RULES if r.needs is Needs.DOCUMENT} == {"yaml-syntax", "wrong-tool", "invalid-value"}
+    assert {r.name for r in RULES if r.needs is Needs.DOCUMENT} == {"yaml-syntax", "wrong-tool", "invalid-value", "duplicate-key"}
     # A top-level list is no config: no rule that reads one runs (they would fail on it).
     assert rules_of(check_text("- merge_method: linear\n")) == ["invalid-value"]
+
+
+def test_a_moe_document_gets_the_moe_rules_and_those_shared_by_every_tool():
+    source = Source("base_model: a\nexperts: []\n")
+    (document,) = parse(source)
+    moe = Context(source, document, None, tool=Tool.MOE, moe=MoeView(document.root))
+    applied = {r.name for r in RULES if r.applies(moe)}
+    assert {r.name for r in RULES if r.tools == (Tool.MOE,) and r.needs is not Needs.MODEL_FACTS} <= applied
+    assert {"duplicate-key", "unknown-key", "invalid-value", "dtype-value", "invalid-model-reference"} <= applied
+    assert "unknown-merge-method" not in applied and "model-not-found" not in applied  # (no facts here)
 
 
 def test_an_evolve_document_gets_the_evolve_rules_and_the_schema_ones():
@@ -102,7 +114,7 @@ def test_an_evolve_document_gets_the_evolve_rules_and_the_schema_ones():
     evolve = Context(source, document, None, tool=Tool.EVOLVE, evolve=EvolveView(document.root))
     applied = {r.name for r in RULES if r.applies(evolve)}
     assert {r.name for r in RULES if r.tools == (Tool.EVOLVE,) and r.needs is not Needs.MODEL_FACTS} <= applied
-    assert {"unknown-key", "invalid-value", "wrong-tool", "yaml-syntax"} <= applied
+    assert {"duplicate-key", "unknown-key", "invalid-value", "wrong-tool", "yaml-syntax", "invalid-model-reference"} <= applied
     assert "unknown-merge-method" not in applied and "layer-granularity" not in applied  # (no facts here)
 
 

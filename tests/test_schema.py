@@ -46,6 +46,45 @@ def test_per_method_parameter_names():
     assert not list(validator.iter_errors(config))
 
 
+MULTI = ROOT / "schema" / FILES[Tool.MULTI]
+
+
+def test_multi_schema_takes_a_name_and_the_config_schema_does_not():
+    stage = {"name": "blend", "merge_method": "linear", "models": [{"model": "a", "parameters": {"weight": 1}}]}
+    multi = jsonschema.Draft202012Validator(json.loads(MULTI.read_text()))
+    assert not list(multi.iter_errors(stage))
+    assert [list(e.path) for e in multi.iter_errors({**stage, "name": 3})] == [["name"]]
+    assert list(jsonschema.Draft202012Validator(json.loads(PUBLISHED.read_text())).iter_errors(stage))
+
+
+MOE_OK = """
+base_model: org/base
+gate_mode: hidden
+dtype: bfloat16
+experts:
+  - source_model: org/code
+    positive_prompts: ["Write a function"]
+    negative_prompts: null
+    noise_scale: 0.01
+shared_experts:
+  - source_model: org/general
+"""
+
+
+def test_moe_schema_accepts_what_mergekit_moe_accepts_and_rejects_what_it_rejects():
+    from mergekit.moe.config import MoEMergeConfig
+    from pydantic import ValidationError
+
+    validator = jsonschema.Draft202012Validator(json.loads((ROOT / "schema" / FILES[Tool.MOE]).read_text()))
+    good = yaml.safe_load(MOE_OK)
+    MoEMergeConfig.model_validate(good)
+    assert not list(validator.iter_errors(good))
+    for bad in ({"experts": []}, {"base_model": "b"}, {"base_model": "b", "experts": [{"positive_prompts": ["x"]}]},
+                {"base_model": "b", "experts": [{"source_model": "a", "positive_prompts": "x"}]}):
+        with pytest.raises(ValidationError):
+            MoEMergeConfig.model_validate(bad)
+        assert list(validator.iter_errors(bad)), bad
+
 
 EVOLVE_OK = """
 genome:

@@ -69,3 +69,13 @@ def test_editor_settings_are_laid_over_the_project_file(tmp_path):
     assert merged == Settings(ignore=("ML102",), severity=(("ML004", "error"), ("ML006", "info")), online=True,
                               origin=str(tmp_path / ".mergelint.toml")).merged(
         client.select, client.ignore, client.online, client.severity)
+
+
+def test_the_editors_kind_forces_the_projects(tmp_path):
+    (tmp_path / ".mergelint.toml").write_text('kind = "multi"\n')
+    assert editor.effective(str(tmp_path), editor.parse({"kind": "moe"})[0])[0].kind == "moe"
+    # VS Code's default `auto` (and null) leave the project's kind, and the content, to decide
+    for unset in ("auto", None):
+        client, problems = editor.parse({"mergelint": {"kind": unset}})
+        assert problems == [] and editor.effective(str(tmp_path), client)[0].kind == "multi"
+    assert editor.parse({"kind": "merge"})[1] == ["'kind' must be one of yaml, moe, multi, evolve, not 'merge'"]

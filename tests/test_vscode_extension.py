@@ -85,7 +85,7 @@ def test_lint_unit_tests_and_package(work):
     assert commands == {"mergelint.restart", "mergelint.showOutput", "mergelint.runMerge"}
     settings = set(manifest["contributes"]["configuration"]["properties"])
     assert {"mergelint.path", "mergelint.interpreter", "mergelint.args", "mergelint.online", "mergelint.select",
-            "mergelint.ignore", "mergelint.severity", "mergelint.trace.server"} <= settings
+            "mergelint.ignore", "mergelint.severity", "mergelint.kind", "mergelint.trace.server"} <= settings
     # the server's schema errors are diagnostics already: no yamlValidation that would repeat them
     assert "yamlValidation" not in manifest["contributes"]
 

@@ -18,6 +18,7 @@ def handle(ls: MergelintServer, params: types.DidCloseTextDocumentParams) -> Non
     if state is None:
         return
     ls.settings_problems.pop(state.uri, None)
+    ls.kinds.pop(state.uri, None)  # told again if it is opened again
     ls.scheduler.close(state)
     if not ls.caps.pull_diagnostics:
         ls.publish(state.uri, [])

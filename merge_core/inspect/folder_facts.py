@@ -28,7 +28,7 @@ EMBEDDING_SUFFIXES = (
 )
 LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers", "n_layers")
 NESTED_CONFIGS = ("text_config", "language_config", "llm_config")
-_LAYER_INDEX = re.compile(r"(?:^|\.)(?:layers|h|blocks|layer)\.(\d+)\.")
+LAYER_INDEX = re.compile(r"(?:^|\.)(?:layers|h|blocks|layer)\.(\d+)\.")
 _QUANTIZED_SUFFIXES = (".qweight", ".qzeros", ".absmax", ".quant_map", ".weight_scale", ".SCB", ".g_idx")
 
 
@@ -174,7 +174,7 @@ class ModelFacts:
         if value is not None:
             return value, key
         if self.tensors:
-            found = [int(m.group(1)) for name in self.tensors for m in [_LAYER_INDEX.search(name)] if m]
+            found = [int(m.group(1)) for name in self.tensors for m in [LAYER_INDEX.search(name)] if m]
             if found:
                 return max(found) + 1, "tensor names"
         return None, None

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from ..language import TOKENIZER_CONFIG, TOKENIZER_JSON
 from .files import FileProblem, read_json, stat_regular
 
-FILES = (TOKENIZER_JSON, TOKENIZER_CONFIG, "added_tokens.json", "vocab.json")
+SPECIAL_TOKENS_MAP = "special_tokens_map.json"
+# (special_tokens_map.json last: transformers takes a special token from it only where tokenizer_config.json has none)
+FILES = (TOKENIZER_JSON, TOKENIZER_CONFIG, "added_tokens.json", "vocab.json", SPECIAL_TOKENS_MAP)
 SPECIAL = ("bos_token", "eos_token", "pad_token")
 MAX_TEMPLATE = 1024 * 1024
 
@@ -81,10 +83,10 @@ def read_tokenizer(directory: str) -> TokenizerFacts:
         best = max([*_ids(data, name), *added.values()], default=None)
         if best is not None and (top is None or best > top):
             top, facts.size_file = best, name
-        if name == TOKENIZER_CONFIG:
+        if name in (TOKENIZER_CONFIG, SPECIAL_TOKENS_MAP):
             for key in SPECIAL:
                 if _text(data.get(key)) is not None:
-                    facts.special[key] = _text(data.get(key))
+                    facts.special.setdefault(key, _text(data.get(key)))
             template = data.get("chat_template")
             if isinstance(template, (str, list)) and template:
                 facts.chat_template = template if isinstance(template, str) else repr(template)

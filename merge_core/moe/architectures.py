@@ -7,7 +7,7 @@ the same model. Each candidate's test mirrors its `supports_config`, reason for 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .language import PROMPTLESS_GATE_MODE
 
@@ -29,56 +29,63 @@ class OutputArchitecture:
     name: str  # as mergekit names it (and matches `architecture:` against)
     hf_architecture: str  # config.json's `architectures`
     model_type: str
+    input_types: tuple[str, ...]  # the `model_type`s it takes (all inputs of one of them)
 
     def refusal(self, shape: MoeShape) -> str | None:
         """Why this architecture cannot hold the merge (mergekit's own reason), or None."""
-        return _REFUSALS[self.name](shape)
+        return _REFUSALS[self.name](shape, self)
+
+    def refusal_of_any_type(self, shape: MoeShape) -> str | None:
+        """Why it cannot hold the merge whatever the models' types are (the shared experts alone), or None."""
+        fitting = self.input_types[0]
+        return self.refusal(replace(shape, base_type=fitting, expert_types=(fitting,) * len(shape.expert_types),
+                                    shared_types=(fitting,) * len(shape.shared_types)))
 
 
-def _same_type(shape: MoeShape, allowed: tuple[str, ...], shared: bool, label: str) -> str | None:
+def _same_type(shape: MoeShape, arch: OutputArchitecture, shared: bool) -> str | None:
     types = {shape.base_type, *shape.expert_types, *(shape.shared_types if shared else ())}
     if len(types) != 1:
-        return f"{label} requires all input models to have the same architecture (found {', '.join(sorted(types))})"
-    if next(iter(types)) not in allowed:
-        return f"{label} requires {' or '.join(allowed)} input models, not {next(iter(types))}"
+        return f"{arch.name} requires all input models to have the same architecture (found {', '.join(sorted(types))})"
+    if next(iter(types)) not in arch.input_types:
+        return f"{arch.name} requires {' or '.join(arch.input_types)} input models, not {next(iter(types))}"
     return None
 
 
-def _mixtral(shape: MoeShape) -> str | None:
+def _mixtral(shape: MoeShape, arch: OutputArchitecture) -> str | None:
     if shape.shared_types:
         return "Mixtral does not support shared experts"
-    return _same_type(shape, ("llama", "mistral"), False, "Mixtral")
+    return _same_type(shape, arch, False)
 
 
-def _deepseek(shape: MoeShape) -> str | None:
+def _deepseek(shape: MoeShape, arch: OutputArchitecture) -> str | None:
     if len(shape.shared_types) > 1:
         return "DeepSeek MoE does not support more than one shared expert"
     if any(shape.shared_prompted):
         return "DeepSeek MoE does not support gating shared experts (its shared expert has prompts)"
-    return _same_type(shape, ("llama", "mistral"), True, "DeepSeek MoE")
+    return _same_type(shape, arch, True)
 
 
-def _qwen(shape: MoeShape) -> str | None:
+def _qwen(shape: MoeShape, arch: OutputArchitecture) -> str | None:
     if len(shape.shared_types) != 1:
         return "Qwen MoE requires exactly one shared expert"
     if shape.gate_mode != PROMPTLESS_GATE_MODE and not shape.shared_positive[0]:
         return "Qwen MoE requires the shared expert to have positive prompts"
-    return _same_type(shape, ("llama", "mistral", "qwen2"), True, "Qwen MoE")
+    return _same_type(shape, arch, True)
 
 
-def _qwen3(shape: MoeShape) -> str | None:
+def _qwen3(shape: MoeShape, arch: OutputArchitecture) -> str | None:
     if shape.shared_types:
         return "Qwen3 MoE does not support shared experts"
-    return _same_type(shape, ("qwen3",), True, "Qwen3 MoE")
+    return _same_type(shape, arch, True)
 
 
 _REFUSALS = {"Mixtral": _mixtral, "DeepSeek MoE": _deepseek, "Qwen MoE": _qwen, "Qwen3 MoE": _qwen3}
 # In mergekit's order of preference (`ALL_OUTPUT_ARCHITECTURES`); Mixtral wins whenever it fits.
 ARCHITECTURES = (
-    OutputArchitecture("Mixtral", "MixtralForCausalLM", "mixtral"),
-    OutputArchitecture("DeepSeek MoE", "DeepseekForCausalLM", "deepseek"),
-    OutputArchitecture("Qwen MoE", "Qwen2MoeForCausalLM", "qwen2_moe"),
-    OutputArchitecture("Qwen3 MoE", "Qwen3MoeForCausalLM", "qwen3_moe"),
+    OutputArchitecture("Mixtral", "MixtralForCausalLM", "mixtral", ("llama", "mistral")),
+    OutputArchitecture("DeepSeek MoE", "DeepseekForCausalLM", "deepseek", ("llama", "mistral")),
+    OutputArchitecture("Qwen MoE", "Qwen2MoeForCausalLM", "qwen2_moe", ("llama", "mistral", "qwen2")),
+    OutputArchitecture("Qwen3 MoE", "Qwen3MoeForCausalLM", "qwen3_moe", ("qwen3",)),
 )
 ARCHITECTURE_NAMES = tuple(a.name for a in ARCHITECTURES)
 
@@ -98,11 +105,14 @@ def candidates(architecture: str | None) -> tuple[OutputArchitecture, ...]:
     return tuple(a for a in ARCHITECTURES if a.name.lower().startswith(architecture.lower()))
 
 
-def select(shape: MoeShape, architecture: str | None = None) -> OutputArchitecture:
+def select(shape: MoeShape, architecture: str | None = None, types_known: bool = True) -> OutputArchitecture:
+    """The architecture mergekit-moe builds, or NoArchitecture. Without `types_known` (the models'
+    config.json not at hand), only what refuses whatever the types are counts, and the choice
+    returned is only the first that may fit."""
     allowed = candidates(architecture)
     if not allowed:
         raise NoArchitecture(f"No output architecture found that matches the given architecture: {architecture}", {})
-    reasons = {a.name: a.refusal(shape) for a in allowed}
+    reasons = {a.name: a.refusal(shape) if types_known else a.refusal_of_any_type(shape) for a in allowed}
     fitting = [a for a in allowed if reasons[a.name] is None]
     if not fitting:
         raise NoArchitecture("No output architecture found that is compatible with the given models.",

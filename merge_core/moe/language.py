@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..method_kit.spec import ParamType
+
 EXPERTS = "experts"
 SHARED_EXPERTS = "shared_experts"
 GATE_MODE = "gate_mode"
@@ -15,8 +17,13 @@ MOE_KEYS = (EXPERTS, GATE_MODE, EXPERTS_PER_TOKEN, SHARED_EXPERTS)
 SOURCE_MODEL = "source_model"
 POSITIVE_PROMPTS = "positive_prompts"
 NEGATIVE_PROMPTS = "negative_prompts"
+NOISE_SCALE = "noise_scale"
+RESIDUAL_SCALE = "residual_scale"
 # The keys of one expert (`Expert`), shared experts included.
-EXPERT_KEYS = (SOURCE_MODEL, POSITIVE_PROMPTS, NEGATIVE_PROMPTS, "noise_scale", "residual_scale")
+EXPERT_KEYS = (SOURCE_MODEL, POSITIVE_PROMPTS, NEGATIVE_PROMPTS, NOISE_SCALE, RESIDUAL_SCALE)
+# The numbers, and the type pydantic reads each as, in its lax mode ("2" is an int, true is 1).
+NUMBERS = {EXPERTS_PER_TOKEN: ParamType.INT}
+EXPERT_NUMBERS = {NOISE_SCALE: ParamType.OPTIONAL_FLOAT, RESIDUAL_SCALE: ParamType.OPTIONAL_FLOAT}
 
 # gate_mode values (`moe/router.py`); any other crashes mergekit-moe with a TypeError.
 GATE_MODES = ("hidden", "hidden_avg", "hidden_last", "cheap_embed", "random", "uniform_random")

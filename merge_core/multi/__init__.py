@@ -1,1 +1,2 @@
-"""mergekit-multi: its config language (`language.py`)."""
+"""mergekit-multi: its config language (`language.py`), a stream's stages as values (`stages.py`)
+and running them in order (`run.py`)."""

@@ -1,5 +1,5 @@
 """## What it does
-Checks `dtype` and `out_dtype` against the names mergekit accepts: `bfloat16`,
+Checks `dtype` and `out_dtype` (mergekit-moe: `dtype`) against the names mergekit accepts: `bfloat16`,
 `float16`, `float32`, `float64` (optionally prefixed `torch.`).
 
 ## Why is this bad?
@@ -19,13 +19,15 @@ dtype: bfloat16
 """
 
 from merge_core.language import DTYPE_KEYS, FLOAT_DTYPES
+from merge_core.tools import MERGEKIT_YAML_TOOLS, Tool
 
 from ..diagnostics import Fix
 from ..edits import replace_scalar
 from ..rule import Context, Rule
 from ..suggest import closest
 
-RULE = Rule("ML006", "dtype-value", "error", "dtype or out_dtype is not a dtype mergekit can merge in")
+RULE = Rule("ML006", "dtype-value", "error", "dtype or out_dtype is not a dtype mergekit can merge in",
+            tools=(*MERGEKIT_YAML_TOOLS, Tool.MOE))
 
 _SPELLINGS = {"bf16": "bfloat16", "fp16": "float16", "half": "float16", "fp32": "float32", "float": "float32",
               "double": "float64", "fp64": "float64"}
@@ -33,9 +35,9 @@ _SPELLINGS = {"bf16": "bfloat16", "fp16": "float16", "half": "float16", "fp32": 
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    view = ctx.view
-    for key in DTYPE_KEYS:
-        node = view.root.get(key)
+    # mergekit-moe reads `dtype` alone (dtype_from_name, as mergekit-yaml does); out_dtype is unknown there.
+    for key in DTYPE_KEYS if ctx.view is not None else DTYPE_KEYS[:1]:
+        node = ctx.config.root.get(key)
         if node is None or not node.is_scalar or node.value is None:
             continue
         name = str(node.value)

@@ -19,14 +19,18 @@ parameters:
 ```
 """
 
-from ..rule import Context, Rule
+from ..rule import ALL_TOOLS, Context, Needs, Rule
 
-RULE = Rule("ML005", "duplicate-key", "warning", "A key appears twice; the last one wins")
+# Every mergekit command reads its file with PyYAML, whatever the document holds.
+RULE = Rule("ML005", "duplicate-key", "warning", "A key appears twice; the last one wins", needs=Needs.DOCUMENT,
+            tools=ALL_TOOLS)
 
 
 @RULE.checker
 def check(ctx: Context) -> None:
     root = ctx.document.root
+    if root is None:
+        return
     for node in root.collections():
         pairs = node.pairs
         if len(pairs) < 2:

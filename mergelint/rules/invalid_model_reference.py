@@ -24,7 +24,7 @@ from ..document import Node, Range
 from ..rule import Context, Rule
 
 RULE = Rule("ML201", "invalid-model-reference", "error", "A model reference does not follow mergekit's grammar",
-            tools=(*MERGEKIT_YAML_TOOLS, Tool.EVOLVE))
+            tools=(*MERGEKIT_YAML_TOOLS, Tool.MOE, Tool.EVOLVE))
 
 
 def _span(node: Node, error: ModelReferenceError) -> Node | Range:
@@ -43,7 +43,8 @@ def _span(node: Node, error: ModelReferenceError) -> Node | Range:
 
 @RULE.checker
 def check(ctx: Context) -> None:
-    view = ctx.config
+    view = ctx.config  # a mergekit-moe config's base and source models, and a mergekit-evolve
+    # genome's models, are ModelReferences too
     seen: set[int] = set()
     for node, *_ in view.reference_nodes():
         if id(node) in seen or not (node.is_scalar and isinstance(node.value, str) or node.is_map):

@@ -35,23 +35,27 @@ models:
 from merge_core.evolve.language import GENOME, key_at
 from merge_core.language import DTYPE_KEYS, MERGE_METHOD
 from merge_core.method_kit.spec import ParamType
+from merge_core.moe.language import EXPERT_NUMBERS, GATE_MODE, NUMBERS
 from merge_core.tools import Tool
 
 from ..diagnostics import Fix
 from ..document import Node, Range
 from ..edits import replace_scalar
 from ..evolve_view import read
-from ..params import malformed, scalars, type_problem
+from ..params import malformed, scalars, type_problem, value_problem
 from ..rule import Context, Needs, Rule
 from ..validate import IssueKind
 
 RULE = Rule("ML003", "invalid-value", "error", "A key is missing or a value has the wrong type or shape",
-            needs=Needs.DOCUMENT, tools=(Tool.YAML, Tool.MULTI, Tool.EVOLVE))
+            needs=Needs.DOCUMENT, tools=(Tool.YAML, Tool.MULTI, Tool.MOE, Tool.EVOLVE))
 
 # Schema errors another rule explains better.
-_OWNED_ELSEWHERE = {(MERGE_METHOD,), (GENOME, MERGE_METHOD), *((key,) for key in DTYPE_KEYS)}
+_OWNED_ELSEWHERE = {(MERGE_METHOD,), (GENOME, MERGE_METHOD), (GATE_MODE,), *((key,) for key in DTYPE_KEYS)}
 # What each tool's config needs at least, for the message on an empty one.
-_NEEDS = {Tool.EVOLVE: "mergekit-evolve config needs genome and tasks"}
+_NEEDS = {
+    Tool.MOE: "mergekit-moe config needs base_model and experts",
+    Tool.EVOLVE: "mergekit-evolve config needs genome and tasks",
+}
 
 
 def _anchor(node: Node | None, key: Node | None) -> Node | Range | None:
@@ -92,7 +96,22 @@ def check(ctx: Context) -> None:
             ctx.report(RULE, where or root, f"{issue.message}: expected one of {allowed}")
         else:
             ctx.report(RULE, where or root, issue.message)
+    if ctx.moe is not None:
+        _check_moe_numbers(ctx)
     _check_parameter_types(ctx)
+
+
+def _check_moe_numbers(ctx: Context) -> None:
+    """mergekit-moe's numbers, read as its pydantic reads them when it loads the config."""
+    moe = ctx.moe
+    owners = [(moe.root, NUMBERS)] + [(e.entry, EXPERT_NUMBERS) for e in moe.all_experts]
+    for owner, numbers in owners:
+        for key, kind in numbers.items():
+            node = owner.get(key)
+            if node is not None and node.is_scalar and not malformed(node, ctx.schema_errors):
+                problem = value_problem(key, kind, node.value, "when it loads the config", "mergekit-moe")
+                if problem:
+                    ctx.report(RULE, node, problem)
 
 
 # pydantic's lax mode, which mergekit-evolve's models use: "4" is an integer, "yes" a boolean.

@@ -27,7 +27,7 @@ from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML310", "model-files-unreadable", "error", "A model's files are corrupt, truncated or unreadable",
-            needs=Needs.MODEL_FACTS, tools=(*MERGEKIT_YAML_TOOLS, Tool.EVOLVE))
+            needs=Needs.MODEL_FACTS, tools=(*MERGEKIT_YAML_TOOLS, Tool.MOE, Tool.EVOLVE))
 
 
 @RULE.checker

@@ -30,7 +30,7 @@ from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML206", "model-not-found", "warning", "A model reference names no local folder, cached model or Hub repository",
-            needs=Needs.MODEL_FACTS, tools=(*MERGEKIT_YAML_TOOLS, Tool.EVOLVE))
+            needs=Needs.MODEL_FACTS, tools=(*MERGEKIT_YAML_TOOLS, Tool.MOE, Tool.EVOLVE))
 
 
 @RULE.checker

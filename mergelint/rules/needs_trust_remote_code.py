@@ -23,7 +23,7 @@ from ..model_facts import part_node
 from ..rule import Context, Needs, Rule
 
 RULE = Rule("ML309", "needs-trust-remote-code", "info", "A model ships its own code: mergekit needs --trust-remote-code",
-            needs=Needs.MODEL_FACTS, tools=(*MERGEKIT_YAML_TOOLS, Tool.EVOLVE))
+            needs=Needs.MODEL_FACTS, tools=(*MERGEKIT_YAML_TOOLS, Tool.MOE, Tool.EVOLVE))
 
 
 @RULE.checker

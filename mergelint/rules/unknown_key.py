@@ -1,13 +1,14 @@
 """## What it does
 Finds keys mergekit does not know at their place: typos (`dtpye`), invented options
 (`output_model`, `target_model`), and parameters written beside `model:` or at the top
-level instead of under `parameters:`. In a mergekit-evolve config, keys its genome, tasks
-and top level do not have (`layer_granulartiy`, a task's `wieght`), and its keys written a level
-off (a task's `limit`, which belongs at the top level).
+level instead of under `parameters:`. In a mergekit-moe config, keys that neither the
+config nor an expert has (`positive_prompt`, `gate`). In a mergekit-evolve config, keys its
+genome, tasks and top level do not have (`layer_granulartiy`, a task's `wieght`), and its keys
+written a level off (a task's `limit`, which belongs at the top level).
 
 ## Why is this bad?
-mergekit (and mergekit-evolve) silently drops every unknown key. A `weight:` written next to `model:` is
-never read, so the merge either fails later with "Missing required parameter weight"
+mergekit (and mergekit-moe, mergekit-evolve) silently drops every unknown key. A `weight:`
+written next to `model:` is never read, so the merge either fails later with "Missing required parameter weight"
 or quietly uses another value.
 
 ## Example
@@ -34,7 +35,6 @@ same parameter.
 from merge_core.evolve.language import home_of
 from merge_core.language import owns_parameters
 from merge_core.methods import METHODS
-from merge_core.multi.language import NAME
 from merge_core.tools import MERGEKIT_YAML_TOOLS, Tool
 
 from ..diagnostics import Edit, Fix
@@ -46,7 +46,8 @@ from ..rule import Context, Rule
 from ..suggest import closest
 from ..validate import IssueKind, locate
 
-RULE = Rule("ML004", "unknown-key", "warning", "mergekit ignores this key", tools=(*MERGEKIT_YAML_TOOLS, Tool.EVOLVE))
+RULE = Rule("ML004", "unknown-key", "warning", "mergekit ignores this key",
+            tools=(*MERGEKIT_YAML_TOOLS, Tool.MOE, Tool.EVOLVE))
 
 _PARAMETER_NAMES = {p.name for m in METHODS.values() for p in m.params}
 
@@ -57,10 +58,8 @@ def check(ctx: Context) -> None:
         if issue.kind is not IssueKind.UNKNOWN_KEY or issue.key is None:
             continue
         parent_path = issue.path[:-1]
-        if ctx.tool is Tool.MULTI and parent_path == () and issue.name == NAME:
-            continue  # mergekit-multi names each document
         parent, _ = locate(ctx.config.root, parent_path)
-        # Only mergekit-yaml has `parameters:`; an evolve config's unknown key is only renamed.
+        # Only mergekit-yaml has `parameters:`; a moe or evolve config's unknown key is only renamed.
         takes_parameters = ctx.view is not None and parent is not None and owns_parameters(parent_path)
         if issue.name in _PARAMETER_NAMES and takes_parameters:
             fix = _move_under_parameters(ctx, parent, issue.key, issue.node)

@@ -28,19 +28,26 @@ def _on_publish(client: LanguageClient, params: types.PublishDiagnosticsParams):
     client.diagnostics[params.uri] = params.diagnostics
 
 
+def _on_kind(client: LanguageClient, params):
+    """mergelint/kind, as a dict (pygls hands a custom method's params over as an object)."""
+    client.kinds.append(params if isinstance(params, dict) else {k: getattr(params, k) for k in ("uri", "kind", "command")})
+
+
 def _on_register(client: LanguageClient, params: types.RegistrationParams):
     client.registrations.extend(params.registrations)
 
 
 def make_client() -> LanguageClient:
-    """pytest-lsp's test client, also recording every publishDiagnostics (with its version)
-    and answering client/registerCapability."""
+    """pytest-lsp's test client, also recording every publishDiagnostics (with its version) and
+    mergelint/kind, and answering client/registerCapability."""
     client = LanguageClient(converter_factory=default_converter)
     client.published = []  # type: ignore[attr-defined]
+    client.kinds = []  # type: ignore[attr-defined]
     client.registrations = []  # type: ignore[attr-defined]
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _on_publish
     features[types.CLIENT_REGISTER_CAPABILITY] = _on_register
+    features["mergelint/kind"] = _on_kind
     register_lsp_features(client, features)
     return client
 

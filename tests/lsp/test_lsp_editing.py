@@ -235,9 +235,11 @@ async def test_document_symbols(client: LanguageClient, workspace):
     result = await client.text_document_document_symbol_async(
         types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
-    names = [s.name for s in result]
+    [root] = result
+    assert (root.name, root.detail) == ("mergekit-yaml config", "passthrough")
+    names = [s.name for s in root.children]
     assert names == ["merge_method", "slices", "dtype"]
-    slices = result[1]
+    slices = root.children[1]
     assert [s.name for s in slices.children] == ["slice 0", "slice 1"]
     source = slices.children[1].children[0]
     assert (source.name, source.detail, source.selection_range.start.line) == ("org/b", "layers 4, 12", 6)
@@ -251,7 +253,9 @@ async def test_symbols_of_multi_document_yaml(client: LanguageClient, workspace)
     result = await client.text_document_document_symbol_async(
         types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
-    assert [(s.name, s.detail) for s in result] == [("document 1", "linear"), ("document 2", "slerp")]
+    [root] = result
+    assert root.name == "mergekit-multi config"  # a stream of configs is for mergekit-multi: one symbol per stage
+    assert [(s.name, s.detail) for s in root.children] == [("final merge", "linear"), ("final merge", "slerp")]
     close_doc(client, uri)
 
 
@@ -272,4 +276,92 @@ async def test_definition_of_a_local_model(client: LanguageClient, workspace, ti
     assert location.uri == (tiny_model / "config.json").as_uri()
     assert not await definition(4, 14)  # a Hub id that is not at hand
     assert not await definition(0, 2)  # not a reference
+    close_doc(client, uri)
+
+
+# --- other mergekit commands: the same completion and hover, from their schema ---------------
+
+MOE = "base_model: org/base\ngate_mode: random\nexperts:\n  - source_model: org/a\n"
+MOE_COMPLETIONS = [
+    ("experts:\n  - source_model: org/a\n|\n", ["base_model", "gate_mode", "experts_per_token", "shared_experts",
+                                                "architecture", "dtype"], ["merge_method", "models", "experts"]),
+    (MOE + "    |\n", ["positive_prompts", "negative_prompts", "noise_scale", "residual_scale"], ["source_model", "model"]),
+    ("gate_mode: |\nexperts: []\n", ["hidden", "hidden_avg", "cheap_embed", "random", "uniform_random"], ["linear"]),
+    ("architecture: |\nexperts: []\n", ["Mixtral", "DeepSeek MoE", "Qwen MoE", "Qwen3 MoE"], []),
+    ("dtype: |\nexperts: []\n", ["bfloat16", "float16"], []),
+    (MOE + "  - source_model: |\n", ["org/a", "org/base"], ["random"]),
+    (MOE + "shared_experts:\n  - |\n", ["source_model", "positive_prompts"], ["model"]),
+]
+
+
+@pytest.mark.parametrize("case", MOE_COMPLETIONS, ids=[c[0].replace("\n", "⏎")[-40:] for c in MOE_COMPLETIONS])
+async def test_completion_in_a_moe_config(client: LanguageClient, workspace, case):
+    marked, wanted, unwanted = case
+    got = labels(await _complete(client, (workspace / "moe-complete.yml").as_uri(), marked))
+    assert set(wanted) <= set(got), got
+    assert not set(unwanted) & set(got), got
+
+
+async def test_gate_mode_completion_says_what_each_mode_does(client: LanguageClient, workspace):
+    items = await _complete(client, (workspace / "moe-gate.yml").as_uri(), "gate_mode: |\nexperts: []\n")
+    (random,) = [i for i in items if i.label == "random"]
+    assert "no prompts needed" in str(random.documentation)
+
+
+async def test_hover_in_a_moe_config(client: LanguageClient, workspace):
+    uri = (workspace / "moe-hover.yml").as_uri()
+    open_doc(client, uri, MOE + "    positive_prompts: [code]\n")
+    await published(client, uri, 1)
+    gate_key = await _hover(client, uri, 1, 3)
+    assert gate_key.startswith("**gate_mode**") and "default hidden" in gate_key
+    gate_value = await _hover(client, uri, 1, 13)
+    assert gate_value.startswith("**random**") and "randn" in gate_value
+    prompts = await _hover(client, uri, 4, 8)
+    assert prompts.startswith("**positive_prompts**") and "routed to this expert" in prompts
+    source = await _hover(client, uri, 3, 20)
+    assert "org/a" in source  # a model reference, described as one
+    close_doc(client, uri)
+
+
+EVOLVE = "genome:\n  models: [org/a, org/b]\n  merge_method: ties\n  base_model: org/a\ntasks:\n  - gsm8k\n"
+EVOLVE_COMPLETIONS = [
+    ("genome:\n  models: [org/a]\n|\n", ["tasks", "limit"], ["merge_method", "experts"]),
+    ("genome:\n  models: [org/a]\n  |\ntasks: [t]\n", ["merge_method", "base_model", "layer_granularity", "filters"],
+     ["tasks", "experts", "slices"]),
+    ("genome:\n  models: [org/a]\n  merge_method: |\ntasks: [t]\n", ["linear", "ties", "dare_ties", "slerp"],
+     ["passthrough", "della"]),
+]
+
+
+@pytest.mark.parametrize("case", EVOLVE_COMPLETIONS, ids=[c[0].replace("\n", "⏎")[-40:] for c in EVOLVE_COMPLETIONS])
+async def test_completion_in_an_evolve_config(client: LanguageClient, workspace, case):
+    marked, wanted, unwanted = case
+    got = labels(await _complete(client, (workspace / "evolve-complete.yml").as_uri(), marked))
+    assert set(wanted) <= set(got), got
+    assert not set(unwanted) & set(got), got
+
+
+async def test_an_evolve_genome_base_model_completes_as_a_reference(client: LanguageClient, workspace):
+    """`base_model` is `null | reference` in the evolve schema (an anyOf): still a reference's place."""
+    (workspace / "evolve-base").mkdir(exist_ok=True)
+    (workspace / "evolve-base" / "config.json").write_text("{}")
+    items = await _complete(client, (workspace / "evolve-ref.yml").as_uri(), "genome:\n  models: [org/a]\n  base_model: |\n")
+    (local,) = [i for i in items if i.label == "evolve-base"]
+    assert local.kind == types.CompletionItemKind.Folder
+
+
+async def test_hover_in_an_evolve_config(client: LanguageClient, workspace):
+    uri = (workspace / "evolve-hover.yml").as_uri()
+    open_doc(client, uri, EVOLVE)
+    await published(client, uri, 1)
+    models = await _hover(client, uri, 1, 4)
+    assert models.startswith("**models**") and "mixes" in models
+    method = await _hover(client, uri, 2, 4)
+    assert method.startswith("**merge_method**")
+    base = await _hover(client, uri, 3, 16)
+    assert base is not None and "org/a" in base and not base.startswith("**base_model**")  # a model reference
+    listed = await _hover(client, uri, 1, 20)  # an item of the genome's list of references
+    assert listed is not None and "org/b" in listed
+    tasks = await _hover(client, uri, 4, 1)
+    assert tasks is not None and tasks.startswith("**tasks**")
     close_doc(client, uri)

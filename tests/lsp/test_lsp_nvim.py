@@ -73,3 +73,28 @@ def test_neovim_shows_the_plans_code_lens(tmp_path, llama_pair):
     result = _run("plan_lens.lua", tmp_path, MERGELINT_NVIM_CONFIG=str(config))
     assert result["steps"] == ["initialized", "lens"]
     assert result["lenses"] == [{"line": 0, "title": lens_title(cli_plan(config, tmp_path))}]
+
+
+STREAM = """\
+name: base-merge
+merge_method: linear
+models:
+  - model: org/a
+  - model: org/b
+---
+merge_method: ties
+base_model: base-merge@main
+models:
+  - model: "base-merge+org/lora"
+  - model: org/c
+"""
+
+
+def test_neovim_goes_to_a_stage_and_renames_it(tmp_path):
+    config = tmp_path / "config" / "stream.yml"
+    config.parent.mkdir()
+    config.write_text(STREAM)
+    result = _run("stage_definition.lua", tmp_path, MERGELINT_NVIM_CONFIG=str(config))
+    assert result["steps"] == ["initialized", "definition", "rename"]
+    assert result["definition"] == [1, len("name: ")]
+    assert "\n".join(result["lines"]) + "\n" == STREAM.replace("base-merge", "stage-one")

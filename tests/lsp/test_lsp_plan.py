@@ -255,3 +255,11 @@ async def test_hover_on_a_model_adds_the_bytes_it_gives_the_merge(client: Langua
     assert (f"**In this merge:** {size(a)} read from it, {a / report['totals']['read_bytes']:.0%} of the "
             f"{size(report['totals']['read_bytes'])} the merge reads") in text
     close_doc(client, uri)
+
+
+def test_the_lens_of_a_mergekit_multi_stream_counts_its_stages():
+    from lsp.code_lens import title
+    from lsp.plans import Outcome
+
+    report = {"stages": [{"name": "blend", "plan": {"tensors": []}}, {"name": None, "plan": None}]}
+    assert title(Outcome(report)) == "plan: 2 stages, 1 planned before any is merged"

@@ -167,7 +167,8 @@ def test_cli_runs_moe_and_refuses_as_mergekit(experts, tmp_path):
     assert dry.exit_code == 0 and not (tmp_path / "dry").exists(), dry.output
     assert "Mixtral, 2 experts" in dry.output
     written = load_tensors(str(tmp_path / "out"))
-    listed = {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in dry.output.splitlines()[1:]}
+    # (the plan is on stdout; the lint's notes, such as the architecture it will build, on stderr)
+    listed = {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in dry.stdout.splitlines()[1:]}
     assert listed == {n: f"{list(t.shape)} {str(t.dtype)[6:]}" for n, t in written.items()}
     inside_input = runner.invoke(main, ["run", str(good), os.path.join(experts["b"], "out")])
     assert inside_input.exit_code == 2, inside_input.output

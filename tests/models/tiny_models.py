@@ -158,11 +158,27 @@ def build(root: str) -> dict:
     # A resized vocabulary saved whole (modules_to_save), declared for llama-a's 128 tokens.
     adapter("lora-vocab", fresh(vocab), "llama-a", LoraConfig(**lora, modules_to_save=["lm_head"]))
 
+    # mergekit-moe bases with a tokenizer: one with BOS/EOS, one with neither (its gate prompts cannot be padded).
+    for name, special in (("llama-tok", {"bos_token": "<s>", "eos_token": "</s>"}), ("llama-no-specials", {})):
+        shutil.copytree(os.path.join(root, "llama-a"), os.path.join(root, name))
+        _tokenizer(os.path.join(root, name), LLAMA["vocab_size"], special)
+
     _bad_inputs(root)
     manifest["hub"] = _hub_cache(root)
     with open(os.path.join(root, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     return manifest
+
+
+def _tokenizer(path: str, vocab: int, special: dict) -> None:
+    """A word-level tokenizer of `vocab` tokens saved by transformers, with only the `special` tokens given."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    words = {"<unk>": 0, "<s>": 1, "</s>": 2, **{f"w{i}": i for i in range(3, vocab)}}
+    tok = Tokenizer(models.WordLevel(vocab=words, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", **special).save_pretrained(path)
 
 
 def _hostile_pickle(marker: str) -> bytes:

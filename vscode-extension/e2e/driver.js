@@ -188,6 +188,15 @@ const BROKEN = 'models:\n  - model: org/a\n  - model: org/b\nmerge_method: linea
 const FIXED =
   'models:\n  - model: org/a\n    parameters:\n      weight: 1.0\n  - model: org/b\n    parameters:\n      weight: 1.0\nmerge_method: linear\ndtype: float16\n';
 
+// The language status hover (the {} beside "YAML" in the status bar) lists the file's kind.
+async function kindInStatusBar(page, command) {
+  await page.locator('[id="status.languageStatus"]').first().click();
+  await page.locator('.monaco-hover', { hasText: command }).first().waitFor({ timeout: 15000 });
+  log(`status bar: ${command}`);
+  await screenshot(page, 'kind-in-status-bar');
+  await page.keyboard.press('Escape');
+}
+
 async function scenarioFix(page) {
   assert(fs.readFileSync(CONFIG, 'utf8') === BROKEN, `run.sh wrote an unexpected ${CONFIG}`);
   await openWorkbench(page);
@@ -202,6 +211,7 @@ async function scenarioFix(page) {
   // the error icon in the Problems panel
   assert((await page.locator('.markers-panel .monaco-list-row .codicon-error').count()) >= 2, 'the problems are not errors');
   await screenshot(page, 'problems');
+  await kindInStatusBar(page, 'mergekit-yaml');
 
   const applyA = await quickFix(page, 'org/a', 'Add weight: 1.0');
   await screenshot(page, 'quick-fix-menu');

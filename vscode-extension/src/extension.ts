@@ -37,6 +37,7 @@ import {
   type ServerSettings,
   type UserMessage,
 } from './launch';
+import { KIND_NOTIFICATION, Kinds, kindText, type KindParams } from './kind';
 import { probeCandidate } from './probe';
 import { onInterpreterChanged, selectedInterpreter } from './python';
 
@@ -73,6 +74,7 @@ function readServerSettings(scope?: vscode.ConfigurationScope): ServerSettings {
     ignore: cfg.get('ignore'),
     severity: cfg.get('severity'),
     online: onlineSet ? cfg.get('online') : undefined,
+    kind: cfg.get('kind'),
     enable: cfg.get('enable'),
   });
 }
@@ -121,12 +123,29 @@ class MergelintServer implements vscode.Disposable {
   /** The mergelint that was found, also used by "Run merge". */
   current: { candidate: Candidate; version: string } | undefined;
   private readonly status: vscode.LanguageStatusItem;
+  /** Which mergekit command the active document is for, as the server told it. */
+  private readonly kindItem: vscode.LanguageStatusItem;
+  private readonly kinds = new Kinds();
+  private readonly listeners: vscode.Disposable[];
   private stopping = false;
 
   constructor(readonly log: vscode.LogOutputChannel) {
     this.status = vscode.languages.createLanguageStatusItem('mergelint.status', SELECTOR);
     this.status.name = 'mergelint';
     this.setStatus({ kind: 'stopped' });
+    this.kindItem = vscode.languages.createLanguageStatusItem('mergelint.kind', SELECTOR);
+    this.kindItem.name = 'mergekit command';
+    this.showKind();
+    this.listeners = [
+      vscode.window.onDidChangeActiveTextEditor(() => this.showKind()),
+      vscode.workspace.onDidCloseTextDocument((doc) => this.kinds.forget(doc.uri.toString())),
+    ];
+  }
+
+  private showKind(): void {
+    const { text, detail } = kindText(this.kinds.of(vscode.window.activeTextEditor?.document.uri.toString()));
+    this.kindItem.text = text;
+    this.kindItem.detail = detail;
   }
 
   /** Stop whatever runs and start afresh (serialized: concurrent calls run one after the other). */
@@ -301,6 +320,10 @@ class MergelintServer implements vscode.Disposable {
     };
     const client = new MergelintClient(serverOptions, clientOptions, () => !this.running);
     this.client = client;
+    client.onNotification(KIND_NOTIFICATION, (params: KindParams) => {
+      this.kinds.update(params);
+      this.showKind();
+    });
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) {
         this.running = true;
@@ -365,6 +388,10 @@ class MergelintServer implements vscode.Disposable {
 
   dispose(): void {
     this.status.dispose();
+    this.kindItem.dispose();
+    for (const l of this.listeners) {
+      l.dispose();
+    }
   }
 }
 

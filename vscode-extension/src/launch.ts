@@ -370,7 +370,7 @@ export class TailBuffer {
 /** Settings that change how the server is started: a change restarts it. */
 export const RESTART_SETTINGS = ['mergelint.path', 'mergelint.interpreter', 'mergelint.args'];
 /** Settings the server reads through workspace/configuration: a change is sent to the running server. */
-export const SERVER_SETTINGS = ['mergelint.enable', 'mergelint.select', 'mergelint.ignore', 'mergelint.severity', 'mergelint.online'];
+export const SERVER_SETTINGS = ['mergelint.enable', 'mergelint.select', 'mergelint.ignore', 'mergelint.severity', 'mergelint.online', 'mergelint.kind'];
 
 export type SettingsChange = 'restart' | 'reconfigure' | 'none';
 
@@ -391,8 +391,13 @@ export interface ServerSettings {
   severity: Record<string, string>;
   /** Left out when the user did not set it, so that the project's `online` applies. */
   online?: boolean;
+  /** The mergekit command every config is for (yaml, moe, multi, evolve); left out to let the content decide. */
+  kind?: string;
   enable: boolean;
 }
+
+/** The kinds the server knows (merge_core/tools.py's Tool). */
+export const KINDS = ['yaml', 'moe', 'multi', 'evolve'];
 
 /** The settings sent to the server (initializationOptions, and the answer to workspace/configuration). */
 export function normalizeServerSettings(raw: Partial<Record<keyof ServerSettings, unknown>>): ServerSettings {
@@ -408,6 +413,9 @@ export function normalizeServerSettings(raw: Partial<Record<keyof ServerSettings
   const out: ServerSettings = { select: list(raw.select), ignore: list(raw.ignore), severity, enable: raw.enable !== false };
   if (typeof raw.online === 'boolean') {
     out.online = raw.online;
+  }
+  if (typeof raw.kind === 'string' && KINDS.includes(raw.kind)) {
+    out.kind = raw.kind;
   }
   return out;
 }

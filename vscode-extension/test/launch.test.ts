@@ -308,6 +308,9 @@ describe('settings', () => {
     // online only when the user set it, so that the project's [tool.mergelint] online applies otherwise
     assert.deepEqual(normalizeServerSettings({}), { select: [], ignore: [], severity: {}, enable: true });
     assert.deepEqual(normalizeServerSettings({ online: false, enable: false }), { select: [], ignore: [], severity: {}, online: false, enable: false });
+    // kind only when it is one the server knows; "auto" (the default) lets the content decide
+    assert.deepEqual(normalizeServerSettings({ kind: 'moe' }), { select: [], ignore: [], severity: {}, kind: 'moe', enable: true });
+    assert.deepEqual(normalizeServerSettings({ kind: 'auto' }), { select: [], ignore: [], severity: {}, enable: true });
   });
 
   it('resolves variables, ~ and relative commands', () => {
