@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from . import domains
 from .errors import SweepError
 from .format import Sweep
@@ -10,10 +12,7 @@ from .format import Sweep
 def sampler(sweep: Sweep):
     import optuna
 
-    if sweep.algorithm == "grid":
-        space = {name: domains.grid_points(d, name) for name, d in sweep.domains().items()}
-        return optuna.samplers.GridSampler(space, seed=sweep.seed)
-    if sweep.algorithm == "random":
+    if sweep.algorithm in ("grid", "random"):  # grid: every point is enqueued (new_study)
         return optuna.samplers.RandomSampler(seed=sweep.seed)
     if sweep.algorithm == "cmaes":
         return optuna.samplers.CmaEsSampler(seed=sweep.seed)  # choices are sampled at random beside it
@@ -41,4 +40,17 @@ def new_study(sweep: Sweep, finished: list[dict]):
         except (KeyError, TypeError, ValueError) as e:
             raise SweepError(f"results.jsonl: trial {line.get('trial')} does not fit this sweep's search "
                              f"({e}); was the search changed? Use another --out") from None
+    if sweep.algorithm == "grid":
+        _enqueue_grid(study, sweep, finished)
     return study
+
+
+def _enqueue_grid(study, sweep: Sweep, finished: list[dict]) -> None:
+    """The grid's points not yet finished, in order, for `ask` to hand out. (Optuna's GridSampler
+    stops the study from inside `tell` when the grid is done, which only `optimize` allows.)"""
+    space = {name: domains.grid_points(d, name) for name, d in sweep.domains().items()}
+    done = [line["params"] for line in finished]
+    for values in itertools.product(*space.values()):
+        point = dict(zip(space, values))
+        if point not in done:
+            study.enqueue_trial(point)

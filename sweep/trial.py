@@ -45,7 +45,7 @@ def run_trial(spec: TrialSpec) -> dict:
     os.chdir(spec.cwd)
     value, error = None, None
     try:
-        options = Options(seed=spec.seed, force=True, write_model_card=False)
+        options = Options(seed=spec.seed, force=True)  # force: a retried task may find its own earlier output
         run_merge(spec.config, spec.out, options)
         value = score(spec.objective, spec.out)
         if not math.isfinite(value):

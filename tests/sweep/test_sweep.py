@@ -73,7 +73,8 @@ def test_tpe_sweep_resumes_without_rerunning_finished_trials(tmp_path, models, s
     for r in resumed.records():
         t = r["params"]
         assert r["objective"] > 0 and t["parameters.t[1]"] in (0.25, 0.75) and 0 <= t["parameters.t[0]"] <= 1
-        assert f"t: [{t['parameters.t[0]']!r}, {t['parameters.t[1]']!r}]  # a gradient over the layers" in r["config"]
+        # The comment stays (ruamel puts it one space after a rewritten list).
+        assert f"t: [{t['parameters.t[0]']!r}, {t['parameters.t[1]']!r}] # a gradient over the layers" in r["config"]
     assert not any((resumed.out / "models").iterdir())  # --keep none
 
 
