@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -23,19 +26,44 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_for(port: int, proc, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"ray start exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    pytest.fail("the Ray head did not start listening")
+
+
 @pytest.fixture
-def head(tmp_path):
+def head():
     ray = shutil.which("ray", path=str(Path(sys.executable).parent)) or shutil.which("ray")
     if ray is None:
         pytest.skip("the `ray` command is not installed")
     port = _free_port()
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
-    subprocess.run([ray, "start", "--head", "--num-cpus", "1", "--port", str(port), "--include-dashboard=false",
-                    "--temp-dir", str(tmp_path / "ray")], env=env, check=True, capture_output=True, timeout=180)
+    # A short temp dir: Ray's Unix socket paths under it must fit in 107 bytes. --block keeps the
+    # cluster's processes under this one child, so it is stopped by its own id (never `ray stop`,
+    # which stops every Ray on the machine).
+    temp = tempfile.mkdtemp(prefix="ray")
+    proc = subprocess.Popen([ray, "start", "--head", "--block", "--num-cpus", "1", "--port", str(port),
+                             "--include-dashboard=false", "--temp-dir", temp], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        _wait_for(port, proc)
+        time.sleep(3)  # the raylet registers after the GCS listens
         yield port, env
     finally:
-        subprocess.run([ray, "stop", "--force"], env=env, capture_output=True, timeout=120)
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def test_sweep_runs_on_an_existing_cluster(tmp_path, models, sweep_cli, head):
