@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from ruamel.yaml.error import YAMLError
 
+from merge_core.tools import Tool, tool_of
+
 from . import config_text, domains, objective as objective_mod, paths
 from .errors import SweepError, where
 
@@ -97,7 +99,10 @@ def _searches(doc, sweep_file: str, base_text: str, base_name: str) -> tuple[Sea
     try:
         base = config_text.load(base_text)
     except YAMLError as e:
-        raise SweepError(f"{base_name}: cannot read the base config: {e}") from None
+        raise SweepError(f"{base_name}: cannot read the base config (one mergekit-yaml document): {e}") from None
+    tool = tool_of(base_text, [[str(k) for k in base]] if isinstance(base, dict) else [])
+    if tool is not Tool.YAML:  # trial.py merges with run_merge, mergekit-yaml's engine
+        raise SweepError(f"{base_name}: a {tool.command} config; a sweep searches mergekit-yaml configs")
     found = []
     for path, node in search.items():
         at = where(sweep_file, search, path)

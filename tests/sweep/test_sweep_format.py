@@ -60,3 +60,8 @@ def test_sweep_errors_name_the_file_and_line(tmp_path):
                      "objective: {python: 'os:getcwd'}\nalgorithm: grid\n")
     with pytest.raises(SweepError, match=r"algorithm grid: models\[0\].parameters.weight: a range needs `steps: N`"):
         sweep_format.load(str(sweep))
+    sweep.write_text("base: moe.yml\nsearch:\n  gate_mode: {choices: [hidden, random]}\n"
+                     "objective: {python: 'os:getcwd'}\nalgorithm: grid\n")
+    (tmp_path / "moe.yml").write_text("base_model: org/a\ngate_mode: hidden\nexperts:\n  - source_model: org/b\n")
+    with pytest.raises(SweepError, match="moe.yml: a mergekit-moe config; a sweep searches mergekit-yaml configs"):
+        sweep_format.load(str(sweep))
