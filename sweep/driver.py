@@ -13,7 +13,7 @@ import shutil
 from collections import deque
 from dataclasses import dataclass
 
-from . import cluster, config_text, format as sweep_format
+from . import cluster, config_text, format as sweep_format, plot
 from .checks import Checker
 from .progress import Progress
 from .results import Results
@@ -86,6 +86,10 @@ def sweep(sweep_file: str, out: str, *, workers: int | None, address: str | None
     finally:
         run.progress.close()
         ray.shutdown()
+    note = plot.write(results, f"{os.path.basename(sweep_file)}: {parsed.algorithm}, "
+                               f"{parsed.objective.kind} ({parsed.objective.direction})")
+    if note:
+        stream.write(f"mergelint: note: {note}\n")
     return results
 
 

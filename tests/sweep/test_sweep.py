@@ -39,6 +39,8 @@ def test_random_sweep_scores_perplexity_and_keeps_the_configs_comments(tmp_path,
     kept = sorted(p.name for p in (ran.out / "models").iterdir())
     assert kept == [f"trial-{best['trial']:04d}"]  # --keep best: the losers' models are gone
     assert "sweep: 3/3 done, 0 running, 0 failed, best" in ran.stderr
+    assert (ran.out / "sweep.png").read_bytes().startswith(b"\x89PNG")  # the objective per trial and parameter
+    assert "models[1].parameters.weight" in (ran.out / "sweep.html").read_text()
 
 
 def _tpe_sweep(tmp_path, trials: int) -> None:
