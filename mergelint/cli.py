@@ -619,6 +619,44 @@ def verify(folder, fmt, strict, color, reference, atol, allow_pickle) -> None:
     sys.exit(2 if not report.usable else 1 if problems else 0)
 
 
+@main.command()
+@click.argument("sweep_file", metavar="SWEEP.yml", type=click.Path(dir_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False),
+              help="Folder for results.jsonl, best.yml and kept models.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Trials at once (embedded Ray: its CPUs, default 1; --address: default the cluster's CPUs).")
+@click.option("--address", default=None, metavar="HOST:PORT|auto",
+              help="Run the trials on an existing Ray cluster (RAY_AUTH_TOKEN carries a token-auth cluster's token).")
+@click.option("--keep", type=click.Choice(["none", "best", "all"]), default="none", show_default=True,
+              help="Merged models to keep under OUT/models.")
+@click.option("--resume", is_flag=True, help="Keep OUT's finished trials and run only the missing ones.")
+def sweep(sweep_file, out, workers, address, keep, resume) -> None:
+    """Search merge parameters as SWEEP.yml says: each sampled config is checked, merged with the bundled
+    engine and scored, trials in parallel as Ray tasks (needs the `sweep` extra; docs/sweep.md).
+    Exit 0 with a best trial, 1 when every trial failed, 2 unusable input (nothing run), 130 interrupted."""
+    try:
+        from sweep.driver import sweep as run_sweep  # the only place mergelint reaches into sweep
+        from sweep.errors import SweepError
+    except ImportError as e:
+        _fail(f"sweep needs the `sweep` extra (pip install 'mergelint[sweep]'): {e}")
+        sys.exit(2)
+    try:
+        results = run_sweep(sweep_file, out, workers=workers, address=address, keep=keep, resume=resume,
+                            stream=sys.stderr)
+    except SweepError as e:
+        _fail(str(e))
+        sys.exit(2)
+    except KeyboardInterrupt:
+        _fail(f"interrupted; finished trials are in {out}/results.jsonl (--resume runs the rest)")
+        sys.exit(130)
+    best = results.best()
+    if best is None:
+        _fail(f"every trial failed (their errors are in {out}/results.jsonl)")
+        sys.exit(1)
+    click.echo(f"mergelint: best trial {best['trial']}: objective {best['objective']:.6g}; "
+               f"its config is {os.path.join(out, 'best.yml')}", err=True)
+
+
 def _verified(result) -> int:
     """Print what verifying `run`'s output found (at the published path); how many findings."""
     from .output import FORMATS

@@ -8,7 +8,8 @@ import sys
 
 from checker_support import ROOT, RULE_FIXTURES, corpus_files
 
-HEAVY = ("torch", "transformers", "peft", "matplotlib", "plotly")  # plotting: only `plan --plot`
+# Plotting: only `plan --plot`; Ray, Optuna and the sweep package: only `sweep`.
+HEAVY = ("torch", "transformers", "peft", "matplotlib", "plotly", "ray", "optuna", "sweep")
 
 # Runs the CLI in-process and reports every attempt to import a heavy package, even one that a
 # `try: import torch / except ImportError` would hide, and what ended up in sys.modules.

@@ -114,4 +114,4 @@ def test_end_to_end_in_code_server(work):
             for step in result["steps"]:
                 assert (artifacts / step["screenshot"]).stat().st_size > 10_000, step
         fix_steps = [s["step"] for s in json.loads((artifacts / "fix-result.json").read_text())["steps"]]
-        assert fix_steps == ["problems", "quick-fix-menu", "first-fix-applied", "fixed"]
+        assert fix_steps == ["problems", "kind-in-status-bar", "quick-fix-menu", "first-fix-applied", "fixed"]

@@ -257,7 +257,7 @@ async def test_hover_on_a_model_adds_the_bytes_it_gives_the_merge(client: Langua
     close_doc(client, uri)
 
 
-def test_the_lens_of_a_mergekit_multi_stream_counts_its_stages():
+async def test_the_lens_of_a_mergekit_multi_stream_counts_its_stages():  # (the module's tests are async)
     from lsp.code_lens import title
     from lsp.plans import Outcome
 
