@@ -44,14 +44,18 @@ class Models:
     text: Path  # words of the tiny tokenizer's vocabulary, for perplexity
 
 
-@pytest.fixture(scope="session")
-def models(tmp_path_factory) -> Models:
-    root = tmp_path_factory.mktemp("sweep_models")
+def make_models(root: Path) -> Models:
+    """Two 2-layer Llama models with tokenizers and a 200-word text in `root` (bench/bench_sweep.py uses it too)."""
     a = merge_models.make_llama(root / "a", 1, layers=2)
     b = merge_models.make_llama(root / "b", 2, layers=2)
     text = root / "text.txt"
     text.write_text(" ".join(f"_tok_{3 + (i * 7) % 61}" for i in range(200)) + "\n")
     return Models(a, b, text)
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory) -> Models:
+    return make_models(tmp_path_factory.mktemp("sweep_models"))
 
 
 def base_config(models: Models, weight_a: str = "0.5", weight_b: str = "0.5") -> str:
