@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 from mergelint.checker import check_source, decode
@@ -19,11 +20,15 @@ RULE_FIXTURES = ROOT / "tests" / "fixtures" / "rules"
 # Third-party configs: read where they lie, never copied into the repository.
 
 def _corpus() -> Path:
-    """$MERGELINT_CORPUS, else the shared folder beside the checkout, else the workplace's copy."""
+    """$MERGELINT_CORPUS, else the shared folder beside the checkout, else beside the checkout this
+    one was cloned from (CI tests a clone made elsewhere of a checkout that has the folder beside it)."""
     if "MERGELINT_CORPUS" in os.environ:
         return Path(os.environ["MERGELINT_CORPUS"])
     beside = ROOT.parent / "shared" / "corpus"
-    return beside if beside.is_dir() else Path("/work/shared/corpus")
+    if beside.is_dir():
+        return beside
+    origin = subprocess.run(["git", "-C", str(ROOT), "remote", "get-url", "origin"], capture_output=True, text=True)
+    return Path(origin.stdout.strip()).parent / "shared" / "corpus" if origin.returncode == 0 else beside
 
 
 CORPUS = _corpus()
